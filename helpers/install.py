@@ -32,7 +32,7 @@ def _format_reply(reply: object, indent: str = "") -> str:
     return f'"{reply}"'
 
 
-def redis_cli(url: str, *args: str) -> str:
+def redis_cli(url: str, *args: str) -> None:
     """Run one command as ``redis-cli`` would and print ``$ redis-cli ARGS`` and the reply.
 
     Uses the real ``redis-cli`` where it is installed, else sends the same command with
@@ -58,7 +58,6 @@ def redis_cli(url: str, *args: str) -> str:
         finally:
             client.close()
     print(f"$ redis-cli {' '.join(args)}\n{reply}")
-    return reply
 
 
 def snapshot_file(r: redis.Redis) -> Path:
