@@ -1,0 +1,239 @@
+"""The workbook as a learner sees it: every notebook run in JupyterLab by headless Chromium.
+
+nbval and papermill prove the kernel side. This test opens each notebook in the same
+JupyterLab that ``make lab`` starts, clears the stored outputs, runs every cell from the
+page's Run menu, and checks what the page shows: every cell ran, no error except in cells
+tagged ``raises-exception``, every widget rendered as a widget (not as its text fallback).
+Then it clicks the widgets of notebooks 04, 06, 09 and 10 as a learner would. Screenshots
+of each page go to ``tests/artifacts/screenshots/`` and stay there after the run.
+
+Needs Playwright (a test extra) and Debian's ``chromium``; without them the test is
+skipped, except under ``CI=true`` where it fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser import SCREENSHOTS, JupyterLab, NotebookPage, chromium, missing_tool, wait_until
+from nbtools import NOTEBOOKS_DIR, notebooks
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NOTEBOOKS = notebooks()
+
+
+def notebook(prefix: str) -> Path:
+    """The notebook whose name starts with ``prefix``; skip (one line) if it does not exist yet."""
+    found = sorted(NOTEBOOKS_DIR.glob(f"{prefix}-*.ipynb"))
+    if not found:
+        pytest.skip(f"notebook {prefix} does not exist yet")
+    return found[0]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[JupyterLab]:
+    """The workbook's JupyterLab, started once for the module; stopped with its kernels."""
+    reason = missing_tool()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the browser test must run under CI: {reason}")
+        pytest.skip(reason)
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    digests = {nb: digest(nb) for nb in NOTEBOOKS}
+    server = JupyterLab()
+    server.start()
+    try:
+        yield server
+    finally:
+        killed = server.stop()
+        assert not killed, f"JupyterLab or its kernels had to be killed: {killed}"
+        changed = [nb.name for nb, before in digests.items() if digest(nb) != before]
+        assert not changed, f"the browser run changed the notebook files: {changed}"
+
+
+@pytest.fixture(scope="module")
+def browser(lab) -> Iterator:
+    """Headless Chromium (a fresh profile) for the module."""
+    with chromium() as context:
+        yield context
+
+
+@pytest.fixture
+def page_of(lab, browser) -> Iterator:
+    """Open a notebook's page; afterwards shut its kernel down and close the page."""
+    opened: list[NotebookPage] = []
+
+    def open_page(path: Path) -> NotebookPage:
+        page = NotebookPage(browser, lab, path)
+        opened.append(page)
+        page.open()
+        return page
+
+    yield open_page
+    for page in opened:
+        try:
+            if lab.kernels():
+                page.shut_down_kernel()
+        finally:
+            page.close()
+    assert not lab.kernels(), "a kernel is still running after the notebook's page closed"
+
+
+def code_indexes(page: NotebookPage) -> list[int]:
+    return [i for i, c in enumerate(page.file.cells) if c.cell_type == "code"]
+
+
+def finish(page: NotebookPage, name: str) -> None:
+    """Run the notebook's last cell (``cleanup()``), screenshot, and check the page is clean."""
+    last = code_indexes(page)[-1]
+    assert "cleanup()" in page.file.cells[last].source
+    state = page.run_cell(last)
+    problems = page.problems(state, only=[last])
+    assert not problems, "\n".join(problems)
+    page.screenshot(f"{name}-end")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_in_jupyterlab(page_of, path):
+    page = page_of(path)
+    started = time.monotonic()
+    state = page.run_all()
+    seconds = time.monotonic() - started
+    page.screenshot(path.stem)
+    problems = page.problems(state)
+    counts = [state["cells"][i]["count"] for i in code_indexes(page)]
+    if counts != list(range(1, len(counts) + 1)):
+        problems.append(f"execution counts are not 1..{len(counts)}: {counts}")
+    assert not problems, f"{path.name} in JupyterLab ({seconds:.0f} s):\n" + "\n".join(problems)
+    last = state["cells"][code_indexes(page)[-1]]
+    text = "".join(o.get("text", "") for o in last["outputs"])
+    assert "Nothing this notebook started is still running." in text, text
+
+
+# ---- the four interactions, clicked in the page --------------------------------------------
+
+
+def test_pubsub_panel_shows_a_published_message(page_of):
+    page = page_of(notebook("04"))
+    page.run_cells_until(".qs-pubsub-publish")
+    message = f"Hello from the browser {int(time.time())}"
+    box = page.page.locator(".qs-pubsub-message input, input.qs-pubsub-message").first
+    box.fill(message)
+    page.page.locator(".qs-pubsub-publish").first.click()
+    feed = page.page.locator(".qs-pubsub-feed").first
+    wait_until(lambda: message in feed.inner_text(), 30, f"the feed to show {message!r}")
+    page.screenshot("04-pubsub-panel")
+    finish(page, "04-pubsub-panel")
+
+
+JOB_ROWS = 11
+
+
+def test_job_board_reaches_the_final_state(page_of):
+    page = page_of(notebook("06"))
+    page.run_cells_until(".qs-create-samples")
+    locate = page.page.locator
+    locate(".qs-create-samples").first.click()
+    wait_until(lambda: locate(".qs-job-row").count() >= JOB_ROWS, 30, f"{JOB_ROWS} job rows")
+    locate(".qs-start-workers").first.click()
+
+    def final() -> list[str] | None:
+        statuses = [s.strip() for s in locate(".qs-job-row .qs-job-status").all_inner_texts()]
+        return statuses if all(s in ("completed", "failed") for s in statuses) else None
+
+    statuses = wait_until(final, 120, "every job to complete or fail")
+    assert len(statuses) == JOB_ROWS
+    assert statuses.count("completed") == 9 and statuses.count("failed") == 2, statuses
+    rows = locate(".qs-job-row")
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        status = row.locator(".qs-job-status").inner_text().strip()
+        value = progress_value(row.locator(".qs-job-progress").first)
+        if status == "completed":
+            assert value == 100, f"row {i}: completed at {value}%"
+        else:
+            error = row.locator(".qs-job-error").inner_text()
+            assert re.search(r"Phone number 41535187(80|81) is blacklisted", error), error
+    summary = locate(".qs-board-summary").first.inner_text()
+    assert "9 completed" in summary and "2 failed" in summary, summary
+    page.screenshot("06-job-board")
+    locate(".qs-stop-workers").first.click()
+    finish(page, "06-job-board")
+
+
+def progress_value(bar) -> float:
+    """A progress widget's value in percent of its range, read from the page."""
+    return bar.evaluate(
+        """el => {
+          const bar = el.querySelector('.progress-bar') || el.querySelector('[role=progressbar]');
+          if (bar && bar.style.width) return parseFloat(bar.style.width);
+          if (bar && bar.getAttribute('aria-valuenow') !== null) {
+            const now = parseFloat(bar.getAttribute('aria-valuenow'));
+            const max = parseFloat(bar.getAttribute('aria-valuemax') || '100');
+            return 100 * now / max;
+          }
+          return NaN;
+        }"""
+    )
+
+
+def test_shop_reserves_the_last_suitcases(page_of):
+    page = page_of(notebook("09"))
+    page.run_cells_until(".qs-reserve-3")
+    locate = page.page.locator
+    stock = locate(".qs-stock-3").first
+    answer = locate(".qs-shop-answer").first
+    assert re.search(r"\b2\b", stock.inner_text()), stock.inner_text()
+    answers = []
+    for expected in ("1", "0", None):
+        before = answer.inner_text()
+        locate(".qs-reserve-3").first.click()
+        wait_until(lambda b=before: answer.inner_text() != b, 30, "the shop's answer")  # noqa: B023
+        answers.append(json.loads(answer.inner_text()))
+        if expected is not None:
+            wait_until(lambda e=expected: re.search(rf"\b{e}\b", stock.inner_text()), 30,
+                       f"the stock label to show {expected}")
+    assert answers[0] == {"status": "Reservation confirmed", "itemId": 3}, answers
+    assert answers[1] == {"status": "Reservation confirmed", "itemId": 3}, answers
+    assert answers[2] == {"status": "Not enough stock available", "itemId": 3}, answers
+    assert re.search(r"\b0\b", stock.inner_text()), stock.inner_text()
+    page.screenshot("09-shop")
+    finish(page, "09-shop")
+
+
+def seats_left(page: NotebookPage) -> int:
+    text = page.page.locator(".qs-seats-left").first.inner_text()
+    numbers = re.findall(r"\d+", text)
+    assert numbers, f"no number in the seats label: {text!r}"
+    return int(numbers[0])
+
+
+def test_seat_desk_reserves_and_processes(page_of):
+    page = page_of(notebook("10"))
+    page.run_cells_until(".qs-reserve-seat")
+    locate = page.page.locator
+    before = seats_left(page)
+    log = locate(".qs-seat-log").first
+    for _ in range(3):
+        locate(".qs-reserve-seat").first.click()
+    wait_until(lambda: log.inner_text().count("Reservation in process") >= 3, 30,
+               "three reservations in the log")
+    locate(".qs-process").first.click()
+    wait_until(lambda: seats_left(page) <= before - 3, 60,
+               f"seats left to go down from {before} by 3")
+    wait_until(lambda: log.inner_text().count("completed") >= 3, 60, "three completed jobs")
+    page.screenshot("10-seat-desk")
+    finish(page, "10-seat-desk")
