@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 
 lab: setup
 	$(BIN)/python -m helpers redis start
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
 
 test: setup
 	$(BIN)/ruff check helpers tests

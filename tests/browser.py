@@ -62,9 +62,12 @@ WIDGET_ERRORS = ("Error displaying widget", "Failed to load model class", "Could
 
 
 def chromium_path() -> str | None:
-    """Debian's Chromium (or ``$WORKBOOK_CHROMIUM``), if it is installed."""
-    candidates = [os.environ.get("WORKBOOK_CHROMIUM"), "/usr/bin/chromium"]
-    candidates += [shutil.which("chromium"), shutil.which("chromium-browser")]
+    """Debian's Chromium (or the one ``$WORKBOOK_CHROMIUM`` names), if it is installed."""
+    if os.environ.get("WORKBOOK_CHROMIUM"):
+        candidates = [os.environ["WORKBOOK_CHROMIUM"]]
+    else:
+        candidates = ["/usr/bin/chromium", shutil.which("chromium")]
+        candidates.append(shutil.which("chromium-browser"))
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
@@ -75,7 +78,7 @@ def missing_tool() -> str | None:
     except ImportError:
         return "playwright is not installed (pip install -e '.[test]')"
     if chromium_path() is None:
-        return "no Chromium browser (Debian: apt-get install chromium)"
+        return "no Chromium browser (on Debian: apt-get install chromium)"
     return None
 
 
@@ -418,7 +421,7 @@ class NotebookPage:
         (tags from the notebook file), a widget output that the page did not render as a
         widget, a widget's text fallback or a widget error message.
         """
-        found: list[str] = []
+        found = [f"the page shows a pop-up: {text.splitlines()[0]!r}" for text in self.toasts()]
         cells = list(zip(self.file.cells, state["cells"], self.rendered(), strict=False))
         if len(state["cells"]) != len(self.file.cells):
             found.append(f"the page shows {len(state['cells'])} cells, the file has "
@@ -444,6 +447,10 @@ class NotebookPage:
                 if any(error in text for error in WIDGET_ERRORS):
                     found.append(f"{where} shows a widget error: {text[:120]!r}")
         return found
+
+    def toasts(self) -> list[str]:
+        """The texts of the notifications on screen (JupyterLab's news or update questions)."""
+        return self.page.locator(".Toastify__toast").all_inner_texts()
 
     def screenshot(self, name: str) -> Path:
         """Photograph the whole notebook (the page grown to its height) to the screenshots."""

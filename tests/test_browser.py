@@ -126,9 +126,17 @@ def test_notebook_runs_in_jupyterlab(page_of, path):
 # ---- the four interactions, clicked in the page --------------------------------------------
 
 
+def open_at_widget(page_of, prefix: str, selector: str) -> NotebookPage:
+    """Open notebook ``prefix`` and run its cells from the top until ``selector`` shows."""
+    page = page_of(notebook(prefix))
+    index = page.run_cells_until(selector)
+    problems = page.problems(page.state(), only=list(range(index + 1)))
+    assert not problems, "\n".join(problems)
+    return page
+
+
 def test_pubsub_panel_shows_a_published_message(page_of):
-    page = page_of(notebook("04"))
-    page.run_cells_until(".qs-pubsub-publish")
+    page = open_at_widget(page_of, "04", ".qs-pubsub-publish")
     message = f"Hello from the browser {int(time.time())}"
     box = page.page.locator(".qs-pubsub-message input, input.qs-pubsub-message").first
     box.fill(message)
@@ -143,8 +151,7 @@ JOB_ROWS = 11
 
 
 def test_job_board_reaches_the_final_state(page_of):
-    page = page_of(notebook("06"))
-    page.run_cells_until(".qs-create-samples")
+    page = open_at_widget(page_of, "06", ".qs-create-samples")
     locate = page.page.locator
     locate(".qs-create-samples").first.click()
     wait_until(lambda: locate(".qs-job-row").count() >= JOB_ROWS, 30, f"{JOB_ROWS} job rows")
@@ -191,8 +198,7 @@ def progress_value(bar) -> float:
 
 
 def test_shop_reserves_the_last_suitcases(page_of):
-    page = page_of(notebook("09"))
-    page.run_cells_until(".qs-reserve-3")
+    page = open_at_widget(page_of, "09", ".qs-reserve-3")
     locate = page.page.locator
     stock = locate(".qs-stock-3").first
     answer = locate(".qs-shop-answer").first
@@ -222,8 +228,7 @@ def seats_left(page: NotebookPage) -> int:
 
 
 def test_seat_desk_reserves_and_processes(page_of):
-    page = page_of(notebook("10"))
-    page.run_cells_until(".qs-reserve-seat")
+    page = open_at_widget(page_of, "10", ".qs-reserve-seat")
     locate = page.page.locator
     before = seats_left(page)
     log = locate(".qs-seat-log").first
