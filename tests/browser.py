@@ -273,13 +273,17 @@ _STATE_JS = """(path) => {
   return {kernel: kernel ? kernel.status : null, dirty: panel.context.model.dirty, cells};
 }"""
 
-# For each cell on the page: its outputs' mime types and text, and the widget views in it.
+# For each cell on the page, its own outputs (not those inside an Output widget): the mime
+# type the page chose to render (none for a widget view), the text, and whether a widget
+# view is rendered in it.
 _RENDERED_JS = """() => Array.from(document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')).map(cell => ({
-  outputs: Array.from(cell.querySelectorAll('.jp-OutputArea-output')).map(o => ({
+  outputs: Array.from(cell.querySelectorAll(
+      ':scope .jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output')).map(o => ({
     mime: o.getAttribute('data-mime-type'),
     text: (o.innerText || '').slice(0, 300),
-    widgets: o.querySelectorAll('.jupyter-widgets, [class*="widget-"]').length,
+    widget: o.matches('.jupyter-widgets, .jp-LinkedOutputView') ||
+      o.querySelector('.jupyter-widgets') !== null,
   })),
 }))"""
 
@@ -339,10 +343,10 @@ class NotebookPage:
         self.menu("Run", "runmenu:run-all")
         return self.wait_until_settled(timeout)
 
-    def run_cells_until(self, selector: str, timeout: float = 300) -> int:
-        """Run the cells one by one (Shift+Enter) from the top until ``selector`` shows.
+    def run_cells_until(self, *selectors: str, timeout: float = 300) -> list[int]:
+        """Run the cells one by one (Shift+Enter) from the top until every selector shows.
 
-        Returns the index of the cell whose run made it appear.
+        Returns the indexes of the cells that show them (a widget may span several cells).
         """
         self.select_cell(0)
         deadline = time.monotonic() + timeout
@@ -350,9 +354,22 @@ class NotebookPage:
             self.page.keyboard.press("Shift+Enter")
             if cell.cell_type == "code":
                 self.wait_until_ran(index, max(deadline - time.monotonic(), 1))
-                if self.page.locator(selector).count():
-                    return index
-        raise AssertionError(f"no cell of {self.notebook.name} shows {selector}")
+                if all(self.page.locator(s).count() for s in selectors):
+                    return sorted({self.cell_of(s) for s in selectors})
+        missing = [s for s in selectors if not self.page.locator(s).count()]
+        raise AssertionError(f"no cell of {self.notebook.name} shows {', '.join(missing)}")
+
+    def cell_of(self, selector: str) -> int:
+        """The index of the cell in which ``selector`` first shows."""
+        return self.page.evaluate(
+            """(selector) => {
+              const cells = Array.from(document.querySelectorAll(
+                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell'));
+              const cell = document.querySelector(selector).closest('.jp-Cell');
+              return cells.indexOf(cell);
+            }""",
+            selector,
+        )
 
     def run_cell(self, index: int, timeout: float = 120) -> dict:
         """Select cell ``index`` and Run → Run Selected Cell and Do not Advance; wait for it."""
@@ -437,7 +454,7 @@ class NotebookPage:
                 if output["output_type"] == "error" and "raises-exception" not in tags:
                     found.append(f"{where} raised {output['ename']}: {output['evalue']}")
             views = sum(WIDGET_VIEW in o.get("data", {}) for o in cell["outputs"])
-            shown = [o for o in rendered["outputs"] if o["mime"] == WIDGET_VIEW and o["widgets"]]
+            shown = [o for o in rendered["outputs"] if o["widget"] and o["mime"] != "text/plain"]
             if len(shown) < views:
                 found.append(f"{where}: {views - len(shown)} widget(s) not rendered as widgets")
             for output in rendered["outputs"]:
@@ -452,8 +469,11 @@ class NotebookPage:
         """The texts of the notifications on screen (JupyterLab's news or update questions)."""
         return self.page.locator(".Toastify__toast").all_inner_texts()
 
-    def screenshot(self, name: str) -> Path:
-        """Photograph the whole notebook (the page grown to its height) to the screenshots."""
+    def screenshot(self, name: str, cells: list[int] | None = None) -> Path:
+        """Photograph the whole notebook, or only the ``cells`` (first to last), to a PNG.
+
+        The page is grown to the notebook's height first, so nothing is cut at the fold.
+        """
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         height = self.page.evaluate(
@@ -468,7 +488,15 @@ class NotebookPage:
         self.page.set_viewport_size(tall)
         try:
             self.page.wait_for_timeout(500)
-            self.page.screenshot(path=str(path), full_page=True)
+            if not cells:
+                self.page.screenshot(path=str(path), full_page=True)
+            else:
+                every = self.page.locator(".jp-Notebook .jp-Cell")
+                first = every.nth(min(cells)).bounding_box()
+                last = every.nth(max(cells)).bounding_box()
+                clip = {"x": first["x"], "y": first["y"], "width": first["width"],
+                        "height": last["y"] + last["height"] - first["y"]}
+                self.page.screenshot(path=str(path), clip=clip)
         finally:
             self.page.set_viewport_size(VIEWPORT)
         return path

@@ -96,14 +96,15 @@ def code_indexes(page: NotebookPage) -> list[int]:
     return [i for i, c in enumerate(page.file.cells) if c.cell_type == "code"]
 
 
-def finish(page: NotebookPage, name: str) -> None:
-    """Run the notebook's last cell (``cleanup()``), screenshot, and check the page is clean."""
+def finish(page: NotebookPage, name: str, widgets: list[int]) -> None:
+    """Screenshot the widget's cells and the page; run the last cell (``cleanup()``) cleanly."""
+    page.screenshot(name, cells=widgets)
+    page.screenshot(f"{name}-page")
     last = code_indexes(page)[-1]
     assert "cleanup()" in page.file.cells[last].source
     state = page.run_cell(last)
     problems = page.problems(state, only=[last])
     assert not problems, "\n".join(problems)
-    page.screenshot(f"{name}-end")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -126,32 +127,38 @@ def test_notebook_runs_in_jupyterlab(page_of, path):
 # ---- the four interactions, clicked in the page --------------------------------------------
 
 
-def open_at_widget(page_of, prefix: str, selector: str) -> NotebookPage:
-    """Open notebook ``prefix`` and run its cells from the top until ``selector`` shows."""
+def open_at_widget(page_of, prefix: str, *selectors: str) -> tuple[NotebookPage, list[int]]:
+    """Open notebook ``prefix``, run its cells from the top until every selector shows.
+
+    Returns the page and the indexes of the cells that show the widget.
+    """
     page = page_of(notebook(prefix))
-    index = page.run_cells_until(selector)
-    problems = page.problems(page.state(), only=list(range(index + 1)))
+    cells = page.run_cells_until(*selectors)
+    problems = page.problems(page.state(), only=list(range(max(cells) + 1)))
     assert not problems, "\n".join(problems)
-    return page
+    return page, cells
 
 
 def test_pubsub_panel_shows_a_published_message(page_of):
-    page = open_at_widget(page_of, "04", ".qs-pubsub-publish")
+    page, widgets = open_at_widget(page_of, "04", ".qs-pubsub-publish", ".qs-pubsub-feed")
     message = f"Hello from the browser {int(time.time())}"
     box = page.page.locator(".qs-pubsub-message input, input.qs-pubsub-message").first
     box.fill(message)
     page.page.locator(".qs-pubsub-publish").first.click()
     feed = page.page.locator(".qs-pubsub-feed").first
     wait_until(lambda: message in feed.inner_text(), 30, f"the feed to show {message!r}")
-    page.screenshot("04-pubsub-panel")
-    finish(page, "04-pubsub-panel")
+    status = page.page.locator(".qs-pubsub-status").first.inner_text()
+    assert "holberton school channel" in status, status
+    finish(page, "04-pubsub-panel", widgets)
 
 
 JOB_ROWS = 11
 
 
 def test_job_board_reaches_the_final_state(page_of):
-    page = open_at_widget(page_of, "06", ".qs-create-samples")
+    page, widgets = open_at_widget(
+        page_of, "06", ".qs-create-samples", ".qs-start-workers", ".qs-board-summary"
+    )
     locate = page.page.locator
     locate(".qs-create-samples").first.click()
     wait_until(lambda: locate(".qs-job-row").count() >= JOB_ROWS, 30, f"{JOB_ROWS} job rows")
@@ -176,9 +183,8 @@ def test_job_board_reaches_the_final_state(page_of):
             assert re.search(r"Phone number 41535187(80|81) is blacklisted", error), error
     summary = locate(".qs-board-summary").first.inner_text()
     assert "9 completed" in summary and "2 failed" in summary, summary
-    page.screenshot("06-job-board")
     locate(".qs-stop-workers").first.click()
-    finish(page, "06-job-board")
+    finish(page, "06-job-board", widgets)
 
 
 def progress_value(bar) -> float:
@@ -198,7 +204,7 @@ def progress_value(bar) -> float:
 
 
 def test_shop_reserves_the_last_suitcases(page_of):
-    page = open_at_widget(page_of, "09", ".qs-reserve-3")
+    page, widgets = open_at_widget(page_of, "09", ".qs-reserve-3", ".qs-shop-answer")
     locate = page.page.locator
     stock = locate(".qs-stock-3").first
     answer = locate(".qs-shop-answer").first
@@ -216,8 +222,7 @@ def test_shop_reserves_the_last_suitcases(page_of):
     assert answers[1] == {"status": "Reservation confirmed", "itemId": 3}, answers
     assert answers[2] == {"status": "Not enough stock available", "itemId": 3}, answers
     assert re.search(r"\b0\b", stock.inner_text()), stock.inner_text()
-    page.screenshot("09-shop")
-    finish(page, "09-shop")
+    finish(page, "09-shop", widgets)
 
 
 def seats_left(page: NotebookPage) -> int:
@@ -228,7 +233,9 @@ def seats_left(page: NotebookPage) -> int:
 
 
 def test_seat_desk_reserves_and_processes(page_of):
-    page = open_at_widget(page_of, "10", ".qs-reserve-seat")
+    page, widgets = open_at_widget(
+        page_of, "10", ".qs-reserve-seat", ".qs-process", ".qs-seats-left", ".qs-seat-log"
+    )
     locate = page.page.locator
     before = seats_left(page)
     log = locate(".qs-seat-log").first
@@ -240,5 +247,4 @@ def test_seat_desk_reserves_and_processes(page_of):
     wait_until(lambda: seats_left(page) <= before - 3, 60,
                f"seats left to go down from {before} by 3")
     wait_until(lambda: log.inner_text().count("completed") >= 3, 60, "three completed jobs")
-    page.screenshot("10-seat-desk")
-    finish(page, "10-seat-desk")
+    finish(page, "10-seat-desk", widgets)
