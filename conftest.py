@@ -15,12 +15,22 @@ import tempfile
 
 import pytest
 
-WATCHED = ("redis-server", "valkey-server", "helpers worker", "ipykernel_launcher",
-           "jupyter-lab", "jupyter lab", "chromium", "helpers task")
+WATCHED = (
+    "redis-server",
+    "valkey-server",
+    "helpers worker",
+    "ipykernel_launcher",
+    "jupyter-lab",
+    "jupyter lab",
+    "chromium",
+    "helpers task",
+)
 
 
 def _watched_processes() -> dict[int, str]:
-    out = subprocess.run(["ps", "-eo", "pid=,stat=,args="], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ps", "-ww", "-eo", "pid=,stat=,args="], capture_output=True, text=True
+    ).stdout
     found = {}
     for row in out.splitlines():
         pid, stat, args = row.strip().split(None, 2)
