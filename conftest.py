@@ -12,26 +12,56 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 
-WATCHED = ("redis-server", "valkey-server", "helpers worker", "ipykernel_launcher",
-           "jupyter-lab", "jupyter lab", "chromium", "helpers task")
+MARKER = "WORKBOOK_TEST_SESSION"
+WATCHED = (
+    "redis-server",
+    "valkey-server",
+    "helpers worker",
+    "ipykernel_launcher",
+    "jupyter-lab",
+    "jupyter lab",
+    "chromium",
+    "helpers task",
+)
 
 
-def _watched_processes() -> dict[int, str]:
-    out = subprocess.run(["ps", "-eo", "pid=,stat=,args="], capture_output=True, text=True).stdout
+def _ours(pid: int, marker: str) -> bool:
+    """True if ``pid`` carries this session's marker in its environment (or we cannot tell)."""
+    try:
+        return marker.encode() in Path(f"/proc/{pid}/environ").read_bytes()
+    except FileNotFoundError:
+        return not Path("/proc/self/environ").exists()  # no /proc (macOS): count it
+    except OSError:
+        return False
+
+
+def _watched_processes(marker: str) -> dict[int, str]:
+    """Live processes of the watched kinds that this test session started."""
+    out = subprocess.run(
+        ["ps", "-ww", "-eo", "pid=,stat=,args="], capture_output=True, text=True
+    ).stdout
     found = {}
     for row in out.splitlines():
         pid, stat, args = row.strip().split(None, 2)
-        if "Z" not in stat and any(word in args for word in WATCHED):
+        if "Z" not in stat and any(word in args for word in WATCHED) and _ours(int(pid), marker):
             found[int(pid)] = args
     return found
 
 
+def _marker() -> str:
+    return f"{MARKER}={os.environ[MARKER]}"
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Give the session a Redis of its own before nbval starts its first kernel."""
-    session.config._baseline_processes = _watched_processes()
+    os.environ[MARKER] = uuid.uuid4().hex
+    session.config._baseline_processes = _watched_processes(_marker())
     if os.environ.get("REDIS_URL"):
         return
     os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="workbook-test-")
@@ -50,13 +80,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workers.stop_registered()
     if not os.environ.get("REDIS_URL"):
         server.stop()
-    import time
-
     deadline = time.monotonic() + 15
     left: dict[int, str] = {}
     while time.monotonic() < deadline:
         baseline = session.config._baseline_processes
-        left = {p: a for p, a in _watched_processes().items() if p not in baseline}
+        left = {p: a for p, a in _watched_processes(_marker()).items() if p not in baseline}
         if not left:
             break
         time.sleep(0.5)

@@ -32,6 +32,21 @@ def _format_reply(reply: object, indent: str = "") -> str:
     return f'"{reply}"'
 
 
+def _send_raw(url: str, *args: str) -> str:
+    """Send one command on a bare connection (no reply parsing) and format the raw reply."""
+    pool = redis.ConnectionPool.from_url(url, protocol=2)
+    connection = pool.get_connection()
+    try:
+        connection.send_command(*args)
+        try:
+            return _format_reply(connection.read_response())
+        except redis.ResponseError as exc:
+            return f"(error) {exc}"
+    finally:
+        pool.release(connection)
+        pool.disconnect()
+
+
 def redis_cli(url: str, *args: str) -> None:
     """Run one command as ``redis-cli`` would and print ``$ redis-cli ARGS`` and the reply.
 
@@ -45,18 +60,7 @@ def redis_cli(url: str, *args: str) -> None:
         )
         reply = (done.stdout or done.stderr).rstrip("\n")
     else:
-        client = redis.Redis.from_url(url)
-        try:
-            raw = client.execute_command(*args, NEVER_DECODE=True)
-        except redis.ResponseError as exc:
-            raw = None
-            reply = f"(error) {exc}"
-        else:
-            reply = "PONG" if raw is True and args[0].upper() == "PING" else _format_reply(
-                "OK" if raw is True else raw
-            )
-        finally:
-            client.close()
+        reply = _send_raw(url, *args)
     print(f"$ redis-cli {' '.join(args)}\n{reply}")
 
 

@@ -25,9 +25,9 @@ def sanitize_patterns() -> list[tuple[re.Pattern[str], str]]:
     pairs, regex = [], None
     for line in SANITIZE_FILE.read_text().splitlines():
         if line.startswith("regex: "):
-            regex = re.compile(line[len("regex: "):])
+            regex = re.compile(line[len("regex: ") :])
         elif line.startswith("replace: ") and regex is not None:
-            pairs.append((regex, line[len("replace: "):]))
+            pairs.append((regex, line[len("replace: ") :]))
             regex = None
     return pairs
 

@@ -21,7 +21,10 @@ def execute(path: Path) -> None:
     """Run ``path`` in place with a fresh kernel from its own folder."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", store_widget_state=False,
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        store_widget_state=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
