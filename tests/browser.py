@@ -298,6 +298,7 @@ class NotebookPage:
         self.file = nbformat.read(notebook, as_version=4)
         self.page = context.new_page()
         self.page.set_default_timeout(30_000)
+        self.photographed = False
         self.console: list[str] = []
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
@@ -381,7 +382,7 @@ class NotebookPage:
         """Wait until code cell ``index`` has an execution count and the kernel is idle."""
 
         def ran() -> dict | None:
-            state = self.state()
+            state = self.kernel_alive(self.state())
             cell = state["cells"][index]
             idle = state["kernel"] == "idle" and cell["state"] == "idle"
             return state if idle and cell["count"] is not None else None
@@ -397,7 +398,7 @@ class NotebookPage:
         settled: list[float] = []
 
         def done() -> dict | None:
-            state = self.state()
+            state = self.kernel_alive(self.state())
             cells = [c for c in state["cells"] if c["type"] == "code"]
             busy = state["kernel"] != "idle" or any(c["state"] == "running" for c in cells)
             if busy or all(c["count"] is None for c in cells):
@@ -407,6 +408,12 @@ class NotebookPage:
             return state if settled[-1] - settled[0] >= 1.0 else None
 
         return wait_until(done, timeout, f"{self.notebook.name} to finish running")
+
+    def kernel_alive(self, state: dict) -> dict:
+        """``state``, unless the kernel died: then fail at once (no point in waiting)."""
+        if state["kernel"] in ("dead", "autorestarting"):
+            raise AssertionError(f"the kernel of {self.notebook.name} died ({state['kernel']})")
+        return state
 
     def shut_down_kernel(self, timeout: float = 30) -> None:
         """Kernel → Shut Down Kernel; wait until the server runs no kernel for this notebook."""
@@ -465,6 +472,10 @@ class NotebookPage:
                     found.append(f"{where} shows a widget error: {text[:120]!r}")
         return found
 
+    def console_errors(self) -> list[str]:
+        """The page's JavaScript errors so far (to explain a failure)."""
+        return [line for line in self.console if line.startswith(("error", "pageerror"))]
+
     def toasts(self) -> list[str]:
         """The texts of the notifications on screen (JupyterLab's news or update questions)."""
         return self.page.locator(".Toastify__toast").all_inner_texts()
@@ -476,6 +487,7 @@ class NotebookPage:
         """
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
+        self.photographed = True
         height = self.page.evaluate(
             """() => {
               const scroller = document.querySelector(

@@ -13,6 +13,7 @@ skipped, except under ``CI=true`` where it fails.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -85,6 +86,9 @@ def page_of(lab, browser) -> Iterator:
     yield open_page
     for page in opened:
         try:
+            if not page.photographed:  # the test stopped early: keep what the page showed
+                with contextlib.suppress(Exception):
+                    page.screenshot(f"{page.notebook.stem}-failed")
             if lab.kernels():
                 page.shut_down_kernel()
         finally:
@@ -118,6 +122,8 @@ def test_notebook_runs_in_jupyterlab(page_of, path):
     counts = [state["cells"][i]["count"] for i in code_indexes(page)]
     if counts != list(range(1, len(counts) + 1)):
         problems.append(f"execution counts are not 1..{len(counts)}: {counts}")
+    if problems:
+        problems += [f"page: {line[:200]}" for line in page.console_errors()[-5:]]
     assert not problems, f"{path.name} in JupyterLab ({seconds:.0f} s):\n" + "\n".join(problems)
     last = state["cells"][code_indexes(page)[-1]]
     text = "".join(o.get("text", "") for o in last["outputs"])
