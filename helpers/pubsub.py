@@ -78,6 +78,18 @@ def wait_for_subscribers(
     return True
 
 
+def wait_for_unsubscribed(
+    client: redis.Redis, channel: str = CHANNEL, timeout: float = 10.0
+) -> bool:
+    """Wait until nobody listens on ``channel``; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while subscriber_count(client, channel) > 0:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 class Subscriber:
     """Listen on ``channel`` in a background thread until ``kill_word``, ``stop()`` or an error.
 
