@@ -48,7 +48,6 @@ class PubSubPanel(widgets.VBox):
         self.sent = widgets.Label()
         self.sent.add_class("qs-pubsub-sent")
         self.publish_button.on_click(lambda _: self.publish())
-        self.message.on_submit(lambda _: self.publish())
         self.resubscribe_button.on_click(lambda _: self.subscribe())
         super().__init__(
             [
