@@ -102,7 +102,7 @@ def test_task_5_subscriber_and_publisher_as_two_processes(r):
         helpers_task("5", "subscriber"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert ps.wait_for_subscribers(r, ps.CHANNEL, 1, timeout=20), "the subscriber never subscribed"
+        assert ps.wait_for_subscribers(r, ps.CHANNEL, 1, timeout=20), "it never subscribed"
         publisher = subprocess.run(
             helpers_task("5", "publisher"), capture_output=True, text=True, timeout=30
         )

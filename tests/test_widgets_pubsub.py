@@ -35,7 +35,9 @@ def test_a_clicked_message_reaches_the_feed(panel):
     panel.publish_button.click()
     assert panel.wait_for(1, timeout=3)
     assert panel.feed_text == "Holberton Student #1 starts course\n"
-    assert panel.sent.value == "Sent 'Holberton Student #1 starts course': 1 subscriber(s) received it"
+    assert panel.sent.value == (
+        "Sent 'Holberton Student #1 starts course': 1 subscriber(s) received it"
+    )
     assert panel.message.value == ""
 
 
