@@ -153,9 +153,11 @@ def check_listen_until(listen_until: Callable, r: redis.Redis, wait: float = 3.0
     expected = sent[:3]
     outcome: dict[str, object] = {}
 
-    def run() -> None:
-        printed, result, exc = _run_captured(lambda: listen_until(r, channel, stop_word))
-        outcome.update(printed=printed, result=result, exc=exc)
+    def run() -> None:  # no stdout capture here: redirect_stdout would swap it for every thread
+        try:
+            outcome.update(result=listen_until(r, channel, stop_word), exc=None)
+        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+            outcome.update(exc=exc)
 
     thread = threading.Thread(target=run, name="check_listen_until", daemon=True)
     thread.start()
