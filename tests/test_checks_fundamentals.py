@@ -83,6 +83,10 @@ async def forgot_await(client, name):
     print(client.get(name))
 
 
+async def scaffold_async(client, name):
+    ...
+
+
 async def prints_twice(client, name):
     print(await client.get(name))
     print(await client.get(name))
@@ -93,6 +97,7 @@ async def prints_twice(client, name):
     [
         (display_school_value, "is not a coroutine function: define it with async def"),
         (forgot_await, "it printed a coroutine object: await client.get(name) first."),
+        (scaffold_async, "it printed nothing: print the value that client.get(name) gives."),
         (prints_twice, "which holds '27', it printed '27\\n27'"),
     ],
 )
@@ -215,6 +220,7 @@ def stays_subscribed(r, channel, stop_word):
         (without_the_stop_word, "the original prints the stop word too"),
         (with_the_confirmation, "skip the subscribe confirmation"),
         (returns_at_once, "it returned [] before any message was sent"),
+        (lambda r, channel, stop_word: None, "it returned None before any message was sent"),
         (never_subscribes, "listen_until raised ValueError: no idea."),
         (stays_subscribed, "it returned but is still subscribed to the channel"),
         (None, "listen_until is not a function"),
