@@ -137,6 +137,7 @@ class Subscriber:
             target=self._listen, name=f"subscriber {self.channel}", daemon=True
         )
         with _lock:
+            _subscribers[:] = [s for s in _subscribers if s.alive]
             _subscribers.append(self)
         self._thread.start()
         return self
