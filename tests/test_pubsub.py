@@ -131,3 +131,17 @@ def test_task_5_needs_a_role():
     done = subprocess.run(helpers_task("5"), capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert done.stderr.strip() == "usage: python -m helpers task 5 subscriber|publisher"
+
+
+def kill_subscribed_connections(r) -> int:
+    """CLIENT KILL every connection in subscribed mode, as a server restart would cut them."""
+    ids = [c["id"] for c in r.client_list() if c.get("sub", "0") != "0"]
+    return sum(r.client_kill_filter(_id=i) for i in ids)
+
+
+def test_a_cut_connection_ends_the_subscription_as_failed(r):
+    sub = ps.Subscriber(r, channel="test:cut").start()
+    assert kill_subscribed_connections(r) == 1
+    assert sub.join(timeout=3)
+    assert sub.state == "failed"
+    assert sub.error == "ConnectionError: Connection closed by server."

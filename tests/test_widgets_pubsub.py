@@ -82,3 +82,12 @@ def test_cleanup_stops_the_panel_subscription(panel):
     lifecycle.stop_everything()
     assert not panel.subscriber.alive
     assert panel.status.value == "Subscription stopped"
+
+
+def test_a_cut_connection_shows_in_the_status(panel, r):
+    ids = [c["id"] for c in r.client_list() if c.get("sub", "0") != "0"]
+    for i in ids:
+        r.client_kill_filter(_id=i)
+    panel.subscriber.join(3)
+    assert panel.status.value == "Subscription broke: ConnectionError: Connection closed by server."
+    assert not panel.resubscribe_button.disabled
