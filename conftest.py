@@ -70,6 +70,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ.setdefault("WORKBOOK_REDIS_PORT", str(server.free_port()))
 
     server.start()
+    server._started_here.clear()  # the session's server: no cleanup() in a test may stop it
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -6,7 +6,16 @@ and returns a Verdict, true when right, so a cell shows one sentence and a test 
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import io
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import redis
+import redis.asyncio as aioredis
 
 
 @dataclass(frozen=True)
@@ -42,3 +51,191 @@ def check_saved_key(r, key: str, value: str) -> Verdict:
     if not path.exists() or key.encode() not in path.read_bytes():
         return verdict(False, f"{key} is in Redis but not in {path.name} yet: run r.save().")
     return verdict(True, f"{key} is {value!r} in Redis and in {path.name}.")
+
+
+# --- Notebooks 01–04: Redis fundamentals (tasks 1–5) -------------------------------------
+
+_CHECK_PREFIX = "check:"
+
+
+def _run_captured(call: Callable[[], object]) -> tuple[str, object, BaseException | None]:
+    """Run ``call()``; return what it printed, what it returned, and what it raised."""
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            result = call()
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        return buffer.getvalue(), None, exc
+    return buffer.getvalue(), result, None
+
+
+def _raised(name: str, exc: BaseException) -> str:
+    return f"{name} raised {type(exc).__name__}: {exc}"
+
+
+def check_display_school_value(display_school_value: Callable, r: redis.Redis) -> Verdict:
+    """Exercise 01: ``display_school_value(r, name)`` prints the value stored under ``name``."""
+    if not callable(display_school_value):
+        return verdict(False, "display_school_value is not a function: define it with def.")
+    cases = {f"{_CHECK_PREFIX}HolbertonLyon": "35", f"{_CHECK_PREFIX}HolbertonTulsa": "12"}
+    try:
+        for key, value in cases.items():
+            r.set(key, value)
+            printed, _, exc = _run_captured(lambda key=key: display_school_value(r, key))
+            if exc is not None:
+                return verdict(False, _raised("display_school_value", exc) + ".")
+            shown = printed.strip()
+            if not shown:
+                return verdict(False, "it printed nothing: print the value r.get(name) returns.")
+            if shown != value:
+                return verdict(
+                    False,
+                    f"for the key {key!r}, which holds {value!r}, it printed {shown!r}: "
+                    "print only the value of the name it is given.",
+                )
+    finally:
+        r.delete(*cases)
+    return verdict(True, "display_school_value prints the value stored under the name it is given.")
+
+
+async def check_display_school_value_async(
+    display_school_value_async: Callable, client: aioredis.Redis
+) -> Verdict:
+    """Exercise 02: ``await display_school_value_async(client, name)`` prints the value."""
+    if not inspect.iscoroutinefunction(display_school_value_async):
+        return verdict(
+            False,
+            "display_school_value_async is not a coroutine function: define it with async def "
+            "and await client.get(name).",
+        )
+    key, value = f"{_CHECK_PREFIX}HolbertonNantes", "27"
+    await client.set(key, value)
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            await display_school_value_async(client, key)
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        return verdict(False, _raised("display_school_value_async", exc) + ".")
+    finally:
+        await client.delete(key)
+    shown = buffer.getvalue().strip()
+    if not shown:
+        return verdict(False, "it printed nothing: print the value that client.get(name) gives.")
+    if shown.startswith("<coroutine object"):
+        return verdict(False, "it printed a coroutine object: await client.get(name) first.")
+    if shown != value:
+        return verdict(False, f"for the key {key!r}, which holds {value!r}, it printed {shown!r}.")
+    return verdict(True, "display_school_value_async awaits the value and prints it.")
+
+
+def check_read_hash(read_hash: Callable, r: redis.Redis) -> Verdict:
+    """Exercise 03: ``read_hash(r, key)`` returns the hash as a dict of ints, ``{}`` if missing."""
+    if not callable(read_hash):
+        return verdict(False, "read_hash is not a function: define it with def read_hash(r, key):.")
+    key, missing = f"{_CHECK_PREFIX}HolbertonSchools", f"{_CHECK_PREFIX}NoSuchHash"
+    fields = {"Lyon": "7", "Tunis": "12"}
+    expected = {"Lyon": 7, "Tunis": 12}
+    r.delete(key, missing)
+    r.hset(key, mapping=fields)
+    try:
+        _, result, exc = _run_captured(lambda: read_hash(r, key))
+        if exc is not None:
+            return verdict(False, _raised("read_hash", exc) + ".")
+        if result is None:
+            return verdict(False, "it returned None: return the dict instead of printing it.")
+        if not isinstance(result, dict):
+            return verdict(False, f"it returned a {type(result).__name__}: return a dict.")
+        if set(result) != set(expected):
+            return verdict(
+                False, f"it returned the fields {sorted(result)}; the hash has {sorted(expected)}."
+            )
+        if all(isinstance(v, str) for v in result.values()):
+            return verdict(
+                False,
+                "its values are strings ('7'): Redis keeps hash values as strings, "
+                "so convert each one with int().",
+            )
+        if result != expected or not all(type(v) is int for v in result.values()):
+            return verdict(False, f"it returned {result!r} for a hash holding Lyon=7 and Tunis=12.")
+        _, empty, exc = _run_captured(lambda: read_hash(r, missing))
+        if exc is not None:
+            return verdict(False, _raised("for a key that does not exist, read_hash", exc) + ".")
+        if empty != {}:
+            return verdict(
+                False,
+                f"for a key that does not exist it returned {empty!r}: return {{}} "
+                "(HGETALL answers an empty hash).",
+            )
+    finally:
+        r.delete(key, missing)
+    return verdict(True, "read_hash returns the hash as a dict of ints, and {} for a missing key.")
+
+
+def check_listen_until(listen_until: Callable, r: redis.Redis, wait: float = 3.0) -> Verdict:
+    """Exercise 04: ``listen_until(r, channel, stop_word)`` returns the messages up to the word."""
+    if not callable(listen_until):
+        return verdict(False, "listen_until is not a function: define it with def.")
+    from helpers.pubsub import subscriber_count, wait_for_unsubscribed
+
+    channel, stop_word = f"{_CHECK_PREFIX}channel", "STOP"
+    sent = ["one", "two", stop_word, "three"]
+    expected = sent[:3]
+    outcome: dict[str, object] = {}
+
+    def run() -> None:  # no stdout capture here: redirect_stdout would swap it for every thread
+        try:
+            outcome.update(result=listen_until(r, channel, stop_word), exc=None)
+        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+            outcome.update(exc=exc)
+
+    thread = threading.Thread(target=run, name="check_listen_until", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + wait
+    while thread.is_alive() and not subscriber_count(r, channel) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not subscriber_count(r, channel):
+        thread.join(0.5)
+        if outcome.get("exc") is not None:
+            return verdict(False, _raised("listen_until", outcome["exc"]) + ".")
+        if "result" in outcome:
+            return verdict(
+                False,
+                f"it returned {outcome['result']!r} before any message was sent: "
+                "keep listening until the stop word arrives.",
+            )
+        return verdict(
+            False,
+            f"it did not subscribe to the channel within {wait:.0f} s: call "
+            "pubsub.subscribe(channel) on r.pubsub().",
+        )
+    for message in sent:
+        r.publish(channel, message)
+    thread.join(wait)
+    if thread.is_alive():
+        return verdict(
+            False,
+            f"it was still listening {wait:.0f} s after {stop_word!r} was sent: leave the loop "
+            "when a message equals the stop word (restart the kernel to end that listener).",
+        )
+    if outcome.get("exc") is not None:
+        return verdict(False, _raised("listen_until", outcome["exc"]) + ".")
+    result = outcome.get("result")
+    if result == expected[:2]:
+        return verdict(
+            False,
+            f"it returned {result!r}: the original prints the stop word too, so keep it "
+            "before you stop.",
+        )
+    if result != expected:
+        return verdict(
+            False,
+            f"it returned {result!r}, not {expected!r}: keep the data of the messages whose "
+            "type is 'message' (skip the subscribe confirmation).",
+        )
+    if not wait_for_unsubscribed(r, channel, timeout=1.0):
+        return verdict(
+            False,
+            "it returned but is still subscribed to the channel: call pubsub.unsubscribe() "
+            "(or pubsub.close()) before returning.",
+        )
+    return verdict(True, "listen_until returns the messages up to the stop word and unsubscribes.")

@@ -16,7 +16,7 @@ _stoppers: dict[str, Stopper] = {}
 
 
 def register(what: str, stopper: Stopper) -> None:
-    """Register ``stopper`` (returns how many it stopped) under a plural noun like 'workers'."""
+    """Register ``stopper`` (returns how many it stopped) under a singular noun like 'worker'."""
     _stoppers[what] = stopper
 
 
@@ -26,14 +26,14 @@ def stop_everything(redis_too: bool = False) -> dict[str, int]:
     if redis_too:
         from helpers.server import stop_if_started_here
 
-        stopped["Redis servers"] = int(stop_if_started_here())
+        stopped["Redis"] = int(stop_if_started_here())
     return stopped
 
 
 def cleanup() -> None:
     """Stop everything this kernel started and print one line saying so."""
     stopped = {what: n for what, n in stop_everything(redis_too=True).items() if n}
-    parts = [f"{n} {what}" for what, n in stopped.items() if what != "Redis servers"]
+    parts = [f"{n} {what}{'' if n == 1 else 's'}" for what, n in stopped.items() if what != "Redis"]
     done = f"Stopped {', '.join(parts)}. " if parts else ""
     print(f"{done}Nothing this notebook started is still running.")
 

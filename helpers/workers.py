@@ -206,7 +206,7 @@ def stop_registered(timeout: float = STOP_TIMEOUT) -> int:
     return stopped
 
 
-lifecycle.register("workers", stop_all)
+lifecycle.register("worker", stop_all)
 
 
 def _watch_parent(parent: int) -> None:
