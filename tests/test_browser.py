@@ -168,6 +168,8 @@ def test_job_board_reaches_the_final_state(page_of):
     locate = page.page.locator
     locate(".qs-create-samples").first.click()
     wait_until(lambda: locate(".qs-job-row").count() >= JOB_ROWS, 30, f"{JOB_ROWS} job rows")
+    waiting = [s.strip() for s in locate(".qs-job-row .qs-job-status").all_inner_texts()]
+    assert waiting == ["queued"] * JOB_ROWS, f"before any worker runs: {waiting}"
     locate(".qs-start-workers").first.click()
 
     def final() -> list[str] | None:
