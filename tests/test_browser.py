@@ -123,7 +123,8 @@ def test_notebook_runs_in_jupyterlab(page_of, path):
     if counts != list(range(1, len(counts) + 1)):
         problems.append(f"execution counts are not 1..{len(counts)}: {counts}")
     if problems:
-        problems += [f"page: {line[:200]}" for line in page.console_errors()[-5:]]
+        errors = list(dict.fromkeys(page.console_errors()))  # each distinct message once
+        problems += [f"page: {line[:200]}" for line in errors[-5:]]
     assert not problems, f"{path.name} in JupyterLab ({seconds:.0f} s):\n" + "\n".join(problems)
     last = state["cells"][code_indexes(page)[-1]]
     text = "".join(o.get("text", "") for o in last["outputs"])
