@@ -351,14 +351,17 @@ class NotebookPage:
         """
         self.select_cell(0)
         deadline = time.monotonic() + timeout
+        last = len(self.file.cells) - 1
         for index, cell in enumerate(self.file.cells):
-            self.page.keyboard.press("Shift+Enter")
+            # Shift+Enter runs and moves on; on the last cell it would add a new one
+            self.page.keyboard.press("Control+Enter" if index == last else "Shift+Enter")
             if cell.cell_type == "code":
                 self.wait_until_ran(index, max(deadline - time.monotonic(), 1))
                 if all(self.page.locator(s).count() for s in selectors):
                     return sorted({self.cell_of(s) for s in selectors})
         missing = [s for s in selectors if not self.page.locator(s).count()]
-        raise AssertionError(f"no cell of {self.notebook.name} shows {', '.join(missing)}")
+        why = "".join(f"\n{problem}" for problem in self.problems(self.state()))
+        raise AssertionError(f"no cell of {self.notebook.name} shows {', '.join(missing)}{why}")
 
     def cell_of(self, selector: str) -> int:
         """The index of the cell in which ``selector`` first shows."""
