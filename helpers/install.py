@@ -52,8 +52,10 @@ def redis_cli(url: str, *args: str) -> str:
             raw = None
             reply = f"(error) {exc}"
         else:
-            reply = "PONG" if raw is True and args[0].upper() == "PING" else _format_reply(
-                "OK" if raw is True else raw
+            reply = (
+                "PONG"
+                if raw is True and args[0].upper() == "PING"
+                else _format_reply("OK" if raw is True else raw)
             )
         finally:
             client.close()

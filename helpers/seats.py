@@ -293,9 +293,8 @@ def main(argv: list[str]) -> int:
         QUEUE_NAME, args.workers, url, on_line=lambda line: print(line, flush=True)
     )
     try:
-        app = create_app(r, Queue(QUEUE_NAME, connection=raw), processor)
         return run_until_stopped(
-            app,
+            lambda: create_app(r, Queue(QUEUE_NAME, connection=raw), processor),
             args.port,
             f"Can I have a seat? app listening on {{url}} ({args.workers} workers on /process)",
         )

@@ -161,10 +161,11 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     r = redis.Redis.from_url(redis_url(), decode_responses=True)
     try:
-        app = create_app(r, atomic=not args.naive, pause=args.pause)
         kind = "naive" if args.naive else "atomic"
         return run_until_stopped(
-            app, args.port, f"In stock? app ({kind} reservations) listening on {{url}}"
+            lambda: create_app(r, atomic=not args.naive, pause=args.pause),
+            args.port,
+            f"In stock? app ({kind} reservations) listening on {{url}}",
         )
     finally:
         r.close()

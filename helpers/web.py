@@ -15,6 +15,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,19 +122,26 @@ def _listening_socket(host: str, port: int | None) -> socket.socket:
     return sock
 
 
-def bind_server(app: Flask, port: int | None = None, host: str = "127.0.0.1") -> BaseWSGIServer:
-    """A threaded werkzeug server for ``app``, bound and listening (not serving yet)."""
+def bind_server(
+    app: Flask | Callable[[], Flask], port: int | None = None, host: str = "127.0.0.1"
+) -> BaseWSGIServer:
+    """A threaded werkzeug server, bound and listening (not serving yet).
+
+    ``app`` may be a factory: it is called only once the port is ours, so a second copy
+    of an app started on a busy port fails before touching Redis.
+    """
     sock = _listening_socket(host, port)
     try:
+        wsgi_app = app if isinstance(app, Flask) else app()
         return make_server(
-            host, 0, app, threaded=True, request_handler=QuietRequestHandler, fd=sock.fileno()
+            host, 0, wsgi_app, threaded=True, request_handler=QuietRequestHandler, fd=sock.fileno()
         )
     finally:
         sock.close()
 
 
-def run_until_stopped(app: Flask, port: int, banner: str) -> int:
-    """Serve ``app`` on ``port`` in this thread until Ctrl+C or SIGTERM."""
+def run_until_stopped(app: Flask | Callable[[], Flask], port: int, banner: str) -> int:
+    """Serve ``app`` (or what the factory makes) on ``port`` here until Ctrl+C or SIGTERM."""
     server = bind_server(app, port)
     stopping = threading.Event()
 
@@ -262,3 +270,32 @@ def curl(url: str, show_status: bool = False) -> Reply:
     reply = get(url)
     print(f"{reply.body}  ← {reply.status}" if show_status else reply.body)
     return reply
+
+
+def burst(url: str, n: int, timeout: float = 60.0) -> list[Reply]:
+    """``n`` concurrent ``GET url`` from ``n`` threads released at the same instant."""
+    start = threading.Barrier(n)
+    replies: list[Reply | None] = [None] * n
+
+    def client(i: int) -> None:
+        start.wait()
+        try:
+            replies[i] = get(url, timeout)
+        except OSError as exc:
+            replies[i] = Reply(0, json.dumps({"status": f"no answer: {exc}"}))
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout + 5)
+    return [reply for reply in replies if reply is not None]
+
+
+def tally(replies: list[Reply]) -> dict[str, int]:
+    """How many replies carry each ``status``, most frequent first."""
+    counts: dict[str, int] = {}
+    for reply in replies:
+        status = reply.json().get("status", "?")
+        counts[status] = counts.get(status, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
