@@ -201,9 +201,9 @@ class WebServer:
         """``GET path`` on this app over real HTTP."""
         return get(self.url + path)
 
-    def curl(self, path: str, show_status: bool = False) -> Reply:
+    def curl(self, path: str, show_status: bool = False) -> None:
         """Print the body of ``GET path`` as ``curl localhost:PORT/path ; echo ""`` shows it."""
-        return curl(self.url + path, show_status)
+        curl(self.url + path, show_status)
 
     def __enter__(self) -> WebServer:
         return self
@@ -254,9 +254,9 @@ class Reply:
         return json.loads(self.body)
 
 
-def get(url: str, timeout: float = 10.0) -> Reply:
-    """``GET url`` over real HTTP; 4xx and 5xx answers are returned, not raised."""
-    request = urllib.request.Request(url, method="GET")
+def get(url: str, timeout: float = 10.0, method: str = "GET") -> Reply:
+    """``GET url`` (or another ``method``) over real HTTP; 4xx and 5xx answers are returned."""
+    request = urllib.request.Request(url, method=method)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return Reply(response.status, response.read().decode())
@@ -265,11 +265,10 @@ def get(url: str, timeout: float = 10.0) -> Reply:
             return Reply(exc.code, exc.read().decode())
 
 
-def curl(url: str, show_status: bool = False) -> Reply:
+def curl(url: str, show_status: bool = False) -> None:
     """Print the body of ``GET url`` as ``curl url ; echo ""`` does (and the status if asked)."""
     reply = get(url)
     print(f"{reply.body}  ← {reply.status}" if show_status else reply.body)
-    return reply
 
 
 def burst(url: str, n: int, timeout: float = 60.0) -> list[Reply]:

@@ -70,14 +70,15 @@ def test_curl_session_of_the_original_byte_for_byte():
         assert app.body("/available_seats") == SEATS_50
         assert app.body("/reserve_seat") == IN_PROCESS
         assert app.body("/process") == PROCESSING
-        assert app.wait_for_lines(lambda lines: outcomes(lines) == (1, 0))
+        app.wait_for_lines(lambda lines: sum(outcomes(lines)) >= 1)
+        assert outcomes(app.lines) == (1, 0), app.lines
         assert app.body("/available_seats") == SEATS_49
         answers = [app.body("/reserve_seat") for _ in range(50)]
         queued = answers.count(IN_PROCESS)
         assert answers == [IN_PROCESS] * queued + [BLOCKED] * (50 - queued)
         assert queued >= 49
-        assert app.wait_for_lines(lambda lines: sum(outcomes(lines)) == queued + 1)
-        assert outcomes(app.lines) == (50, queued + 1 - 50)
+        app.wait_for_lines(lambda lines: sum(outcomes(lines)) >= queued + 1)
+        assert outcomes(app.lines) == (50, queued + 1 - 50), app.lines
         assert app.body("/available_seats") == b'{"numberOfAvailableSeats":"0"}'
         assert app.body("/reserve_seat") == BLOCKED
         job_lines = [line for line in app.lines if line.startswith("Seat reservation job")]
@@ -89,8 +90,8 @@ def test_100_concurrent_reservations_then_2_workers_sell_exactly_50():
         replies = burst(app.url + "/reserve_seat", 100)
         assert tally(replies) == {"Reservation in process": 100}
         assert app.raw("/process")[:2] == (202, PROCESSING)
-        assert app.wait_for_lines(lambda lines: sum(outcomes(lines)) == 100)
-        assert outcomes(app.lines) == (50, 50)
+        app.wait_for_lines(lambda lines: sum(outcomes(lines)) >= 100, timeout=120)
+        assert outcomes(app.lines) == (50, 50), app.lines
         assert app.body("/available_seats") == b'{"numberOfAvailableSeats":"0"}'
         status, body, _ = app.raw("/reserve_seat")
         assert (status, body) == (409, BLOCKED)
