@@ -197,6 +197,11 @@ class SeatProcessor:
         """What the workers printed so far."""
         return list(self.group.lines) if self.group is not None else []
 
+    @property
+    def job_lines(self) -> list[str]:
+        """The ``Seat reservation job <id> completed|failed: ...`` lines so far."""
+        return [line for line in self.lines if line.startswith("Seat reservation job ")]
+
     def outcomes(self) -> tuple[int, int]:
         """How many jobs completed and failed so far."""
         return count_outcomes(self.lines)
