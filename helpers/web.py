@@ -43,6 +43,7 @@ class ExpressJSONProvider(DefaultJSONProvider):
 
     compact = True
     sort_keys = False
+    ensure_ascii = False
     mimetype = "application/json"
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
@@ -75,10 +76,9 @@ def create_json_app(name: str) -> Flask:
     def http_error(exc: HTTPException) -> Response:
         """Unknown route (404), wrong method (405) and the rest: JSON, same status code."""
         reply = json_error(ERROR_STATUS.get(exc.code or 500, exc.name), exc.code or 500)
-        for header in ("Allow",):
-            value = exc.get_response().headers.get(header)
-            if value:
-                reply.headers[header] = value
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            reply.headers["Allow"] = ", ".join(sorted(allowed))
         return reply
 
     @app.errorhandler(redis.RedisError)
