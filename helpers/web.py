@@ -281,7 +281,7 @@ def burst(url: str, n: int, timeout: float = 60.0) -> list[Reply]:
         try:
             replies[i] = get(url, timeout)
         except OSError as exc:
-            replies[i] = Reply(0, json.dumps({"status": f"no answer: {exc}"}))
+            replies[i] = Reply(0, json.dumps({"status": f"No answer ({type(exc).__name__})"}))
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(n)]
     for thread in threads:

@@ -75,3 +75,15 @@ def test_stop_all_stops_the_refresh_thread(desk):
     assert desk_module.stop_all() >= 1
     assert not widget.polling
     assert not [t for t in threading.enumerate() if t.name == "seat-desk-poller"]
+
+
+def test_a_stopped_app_is_said_not_to_answer(r, raw):
+    queue = Queue("reserve_seat_widget", connection=raw)
+    web = serve(seats.create_app(r, queue, seats.SeatProcessor(queue.name)), port=0)
+    widget = SeatDesk(web.url, refresh=0.05)
+    web.stop()
+    assert widget.reserve() == ""
+    assert widget.log_lines[-1].startswith("GET /reserve_seat → the app does not answer")
+    assert wait_until(lambda: "does not answer" in widget.seats_left.value, 5)
+    widget.close()
+    queue.empty()

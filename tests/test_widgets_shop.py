@@ -78,6 +78,7 @@ def test_a_stopped_app_is_said_not_to_answer(r):
     web = serve(stock.create_app(r), port=0)
     widget = Shop(web.url, refresh=0.05)
     web.stop()
+    assert widget.reserve(3) is None
     deadline = time.monotonic() + 5
     while widget.status.value != "the app does not answer" and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -87,14 +87,19 @@ class SeatDesk(widgets.VBox):
             self.write(line)
 
     def _call(self, path: str) -> str:
-        reply = get(self.url + path)
+        try:
+            reply = get(self.url + path)
+        except OSError as exc:
+            self.write(f"GET {path} → the app does not answer ({exc})")
+            return ""
         self.write(f"GET {path} → {reply.status} {reply.body}")
         return reply.body
 
     def reserve(self) -> str:
         """``GET /reserve_seat``, as the Reserve button does; return the body."""
         body = self._call("/reserve_seat")
-        self.refresh()
+        if body:
+            self.refresh()
         return body
 
     def process(self) -> str:
@@ -104,7 +109,7 @@ class SeatDesk(widgets.VBox):
     def run_burst(self, n: int | None = None) -> dict[str, int]:
         """``n`` concurrent ``GET /reserve_seat``; log and return how many got each answer."""
         n = n or self.burst_size.value
-        counts = tally(burst(self.url + "/reserve_seat", n))
+        counts = tally(burst(self.url + "/reserve_seat", n, timeout=30))
         summary = ", ".join(f"{count} × {status}" for status, count in counts.items())
         self.write(f"Burst of {n} × GET /reserve_seat → {summary}")
         return counts

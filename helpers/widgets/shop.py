@@ -75,11 +75,15 @@ class Shop(widgets.VBox):
         self.answer.value = f"<code>{html.escape(reply.body, quote=False)}</code>"
         self.status.value = f"HTTP {reply.status}"
 
-    def reserve(self, item_id: int) -> Reply:
+    def reserve(self, item_id: int) -> Reply | None:
         """``GET /reserve_product/<item_id>``, as the Reserve button does; show the answer."""
-        reply = get(f"{self.url}/reserve_product/{item_id}")
-        self.show_answer(reply)
-        self.refresh(item_id)
+        try:
+            reply = get(f"{self.url}/reserve_product/{item_id}")
+            self.show_answer(reply)
+            self.refresh(item_id)
+        except OSError:
+            self.status.value = "the app does not answer"
+            return None
         return reply
 
     def refresh(self, item_id: int | None = None) -> None:
