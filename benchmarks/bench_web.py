@@ -142,8 +142,10 @@ def bench_seats(requests: int, clients: int, workers: int) -> dict:
             completed = sum(x.endswith(" completed") for x in done)
             return completed, len(done) - completed
 
-        deadline = time.monotonic() + 600
-        while sum(outcomes()) < queued and time.monotonic() < deadline:
+        seen, last_change = 0, time.monotonic()
+        while sum(outcomes()) < queued and time.monotonic() - last_change < 15:
+            if sum(outcomes()) != seen:
+                seen, last_change = sum(outcomes()), time.monotonic()
             time.sleep(0.02)
         processing = time.perf_counter() - began
         completed, failed = outcomes()
@@ -169,6 +171,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args(argv)
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     own_server = not os.environ.get("REDIS_URL")
     if own_server:
         os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="workbook-bench-")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -30,6 +30,8 @@ from helpers.errors import WorkbookError
 
 ORIGINAL_PORT = 1245
 LISTEN_BACKLOG = 1024
+MAX_CONCURRENT = 50
+BUSY_TIMEOUT = 30.0
 _running: list[WebServer] = []
 _running_lock = threading.Lock()
 
@@ -64,13 +66,33 @@ def json_error(status: str, code: int) -> Response:
     return reply
 
 
-def create_json_app(name: str) -> Flask:
-    """A Flask app that answers in Express-style JSON, errors included (never HTML, never a 500)."""
+def create_json_app(name: str, max_concurrent: int = MAX_CONCURRENT) -> Flask:
+    """A Flask app that answers in Express-style JSON, errors included (never HTML, never a 500).
+
+    At most ``max_concurrent`` requests run at once; the others wait their turn (up to
+    ``BUSY_TIMEOUT`` seconds, then 503). redis-py's connection pool holds 100 connections by
+    default and refuses more, so a burst of 500 requests must not reach it all at once.
+    """
     app = Flask(name)
     app.json_provider_class = ExpressJSONProvider
     app.json = ExpressJSONProvider(app)
     app.json.compact = True
     app.json.sort_keys = False
+    turns = threading.BoundedSemaphore(max_concurrent)
+
+    @app.before_request
+    def wait_for_a_turn() -> Response | None:
+        """Hold the request until fewer than ``max_concurrent`` run."""
+        if not turns.acquire(timeout=BUSY_TIMEOUT):
+            return json_error("Server busy", 503)
+        g.has_turn = True
+        return None
+
+    @app.teardown_request
+    def give_the_turn_back(exc: BaseException | None) -> None:
+        """Let the next request in."""
+        if g.pop("has_turn", False):
+            turns.release()
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -145,3 +145,19 @@ def test_cleanup_stops_every_server():
     assert stopped["web servers"] == 3
     assert not any(s.running for s in servers)
     assert web.stop_all() == 0
+
+
+def test_requests_beyond_max_concurrent_wait_their_turn_then_get_503(monkeypatch):
+    import time
+
+    monkeypatch.setattr(web, "BUSY_TIMEOUT", 0.2)
+    app = web.create_json_app("slow", max_concurrent=2)
+
+    @app.get("/slow")
+    def slow():
+        time.sleep(0.6)
+        return jsonify({"status": "done"})
+
+    with web.serve(app, port=0) as server:
+        assert web.tally(web.burst(server.url + "/slow", 3)) == {"done": 2, "Server busy": 1}
+        assert web.tally(web.burst(server.url + "/ordered", 2)) == {"Not found": 2}
