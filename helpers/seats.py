@@ -101,11 +101,35 @@ def take_seat(r: redis.Redis) -> int:
     return left
 
 
-def reserve_seat_job() -> int:
-    """The job behind ``/reserve_seat``: take one seat (fails with "Not enough seats available")."""
+def take_seat_naive(r: redis.Redis, pause: float = 0.0) -> int:
+    """The original's read, then write ``seats - 1``: NOT safe when two workers run at once.
+
+    ``pause`` stands for whatever happens between the read and the write; a few
+    milliseconds make the race easy to see.
+    """
+    left = int(get_current_available_seats(r) or 0)
+    if left <= 0:
+        set_reservation_enabled(r, False)
+        raise NotEnoughSeats(NOT_ENOUGH_SEATS)
+    if pause:
+        time.sleep(pause)
+    reserve_seat(r, left - 1)
+    if left - 1 == 0:
+        set_reservation_enabled(r, False)
+    return left - 1
+
+
+def reserve_seat_job(naive_pause: float | None = None) -> int:
+    """The job behind ``/reserve_seat``: take one seat (fails with "Not enough seats available").
+
+    With ``naive_pause`` set, the job takes the seat as the original does (read, pause,
+    write), to show the race between workers; otherwise atomically.
+    """
     job = get_current_job()
     if job is None:
         raise RuntimeError("reserve_seat_job runs inside an RQ worker")
+    if naive_pause is not None:
+        return take_seat_naive(job.connection, naive_pause)
     return take_seat(job.connection)
 
 
@@ -123,10 +147,11 @@ def report_failed(
     print(f"Seat reservation job {job.id} failed: {value}", flush=True)
 
 
-def enqueue_reservation(queue: Queue) -> Job:
+def enqueue_reservation(queue: Queue, naive_pause: float | None = None) -> Job:
     """Queue one seat reservation job, with the completed and failed callbacks."""
     return queue.enqueue(
         reserve_seat_job,
+        naive_pause,
         on_success=Callback(report_completed),
         on_failure=Callback(report_failed),
         failure_ttl=FAILURE_TTL,
@@ -235,11 +260,15 @@ def create_app(
     processor: SeatProcessor | None = None,
     seats: int = SEATS,
     fresh: bool = True,
+    atomic: bool = True,
+    pause: float = 0.05,
 ) -> Flask:
     """The "Can I have a seat?" app: seats in ``r``, jobs on ``queue``, ``processor`` on /process.
 
     ``fresh`` starts as the original does: ``seats`` available, reservations enabled (and
     the queue emptied). Without a ``processor``, /process starts 2 worker processes.
+    ``atomic=False`` makes the jobs take seats as the original does (read, ``pause``
+    seconds, write), which oversells as soon as two workers run at once.
     """
     from flask import Response, current_app
 
@@ -268,7 +297,7 @@ def create_app(
         if not reservation_enabled(r):
             return answer(BLOCKED, 409)
         try:
-            enqueue_reservation(queue)
+            enqueue_reservation(queue, None if atomic else pause)
         except redis.RedisError:
             return answer(FAILED, 503)
         return answer(IN_PROCESS, 202)

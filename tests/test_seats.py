@@ -151,3 +151,16 @@ def test_redis_down_gets_json_503(queue):
     with serve(app, port=0) as web:
         reply = web.get("/available_seats")
     assert (reply.status, reply.body) == (503, '{"status":"Redis is not available"}')
+
+
+def test_the_naive_decrement_oversells_with_two_workers(r, queue):
+    processor = seats.SeatProcessor(queue.name, workers=2)
+    app = seats.create_app(r, queue, processor, seats=6, atomic=False, pause=0.2)
+    with serve(app, port=0) as web:
+        assert tally(burst(web.url + "/reserve_seat", 16)) == {"Reservation in process": 16}
+        web.get("/process")
+        assert processor.wait_for(16, timeout=120)
+    processor.stop()
+    completed, failed = processor.outcomes()
+    assert completed > 6
+    assert r.get("available_seats") == "0"
