@@ -313,7 +313,7 @@ def create_app(
 
 def main(argv: list[str]) -> int:
     """``python -m helpers task 13 [--port N] [--workers N]``: the app of ``100-seat.js``."""
-    from helpers.server import redis_url
+    from helpers.server import describe, redis_url
     from helpers.web import ORIGINAL_PORT, run_until_stopped
 
     parser = argparse.ArgumentParser(prog="python -m helpers task 13")
@@ -321,6 +321,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes on /process")
     args = parser.parse_args(argv)
     url = redis_url()
+    print(describe(url), flush=True)
     r = redis.Redis.from_url(url, decode_responses=True)
     raw = redis.Redis.from_url(url)
     processor = SeatProcessor(

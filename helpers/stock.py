@@ -18,7 +18,7 @@ from typing import Any
 import redis
 from flask import Flask, Response, current_app
 
-from helpers.server import redis_url
+from helpers.server import describe, redis_url
 from helpers.web import ORIGINAL_PORT, create_json_app, run_until_stopped
 
 PRODUCTS: list[dict[str, Any]] = [
@@ -44,7 +44,7 @@ return 1
 """
 
 
-def get_item_by_id(item_id: int) -> dict[str, Any] | None:
+def get_item_by_id(item_id: int | None) -> dict[str, Any] | None:
     """The product whose ``itemId`` is ``item_id``, or None."""
     return next((item for item in PRODUCTS if item["itemId"] == item_id), None)
 
@@ -159,7 +159,9 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--pause", type=float, default=0.0, help="naive only: seconds to wait")
     args = parser.parse_args(argv)
-    r = redis.Redis.from_url(redis_url(), decode_responses=True)
+    url = redis_url()
+    print(describe(url), flush=True)
+    r = redis.Redis.from_url(url, decode_responses=True)
     try:
         kind = "naive" if args.naive else "atomic"
         return run_until_stopped(

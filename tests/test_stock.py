@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -153,3 +154,15 @@ def test_port_in_use_is_one_line_error():
         f"Port {app.port} is in use by another program: stop it, or pick another port "
         "(--port N, or port=0 for any free port)."
     ]
+
+
+@pytest.mark.parametrize("task", ["12", "13"])
+def test_no_redis_is_a_one_line_error(task):
+    env = dict(os.environ, REDIS_URL="redis://127.0.0.1:1/0")
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers", "task", task, "--port", "0"],
+        capture_output=True, text=True, timeout=30, env=env,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Redis at redis://127.0.0.1:1/0 does not answer")
