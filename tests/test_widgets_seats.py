@@ -87,3 +87,12 @@ def test_a_stopped_app_is_said_not_to_answer(r, raw):
     assert wait_until(lambda: "does not answer" in widget.seats_left.value, 5)
     widget.close()
     queue.empty()
+
+
+def test_no_app_is_a_one_line_error():
+    from helpers.server import free_port
+    from helpers.widgets.shop import AppNotAnswering
+
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(AppNotAnswering, match=f"^The app at {url} does not answer: start it"):
+        SeatDesk(url)

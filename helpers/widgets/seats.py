@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from helpers import lifecycle
 from helpers.seats import SeatProcessor
 from helpers.web import burst, get, tally
+from helpers.widgets.shop import AppNotAnswering
 
 REFRESH_SECONDS = 0.5
 _open: list[SeatDesk] = []
@@ -67,9 +68,15 @@ class SeatDesk(widgets.VBox):
         self._log_lock = threading.Lock()
         self._bursts: list[threading.Thread] = []
         self._stop = threading.Event()
+        try:
+            self.refresh()
+        except OSError:
+            raise AppNotAnswering(
+                f"The app at {self.url} does not answer: start it first, "
+                "e.g. seat_app = serve(create_app(r, queue)), then SeatDesk(seat_app.url)."
+            ) from None
         if processor is not None:
             processor.on_line(self._worker_line)
-        self.refresh()
         self._poller = threading.Thread(
             target=self._poll, args=(refresh,), daemon=True, name="seat-desk-poller"
         )

@@ -14,10 +14,15 @@ import threading
 import ipywidgets as widgets
 
 from helpers import lifecycle
+from helpers.errors import WorkbookError
 from helpers.web import Reply, get
 
 REFRESH_SECONDS = 0.5
 _open: list[Shop] = []
+
+
+class AppNotAnswering(WorkbookError):
+    """The widget's app does not answer at its URL."""
 
 
 class Shop(widgets.VBox):
@@ -25,7 +30,13 @@ class Shop(widgets.VBox):
 
     def __init__(self, url: str, refresh: float = REFRESH_SECONDS) -> None:
         self.url = url.rstrip("/")
-        self.products = get(self.url + "/list_products").json()
+        try:
+            self.products = get(self.url + "/list_products").json()
+        except OSError:
+            raise AppNotAnswering(
+                f"The app at {self.url} does not answer: start it first, "
+                "e.g. shop = serve(create_app(r)), then Shop(shop.url)."
+            ) from None
         self.stock_labels: dict[int, widgets.Label] = {}
         self.buttons: dict[int, widgets.Button] = {}
         cards = [self._card(item) for item in self.products]
