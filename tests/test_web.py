@@ -76,6 +76,7 @@ def test_a_busy_port_is_a_one_line_error():
 
 def test_default_port_is_1245_or_any_free_port_when_taken():
     blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         blocker.bind(("127.0.0.1", web.ORIGINAL_PORT))
         blocker.listen(1)
