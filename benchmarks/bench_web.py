@@ -41,9 +41,21 @@ class App:
         self.port = free_port()
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "helpers", "task", str(task), "--port", str(self.port),
-             *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+            [
+                sys.executable,
+                "-u",
+                "-m",
+                "helpers",
+                "task",
+                str(task),
+                "--port",
+                str(self.port),
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
         )
         started = threading.Event()
 
@@ -121,9 +133,13 @@ def bench_stock(r, requests: int, clients: int, naive: bool) -> dict:
         app.stop()
     return {
         "run": f"/reserve_product/2 ({'naive' if naive else 'atomic'})",
-        "requests": len(bodies), "clients": clients, "seconds": seconds,
-        "rps": len(bodies) / seconds, "confirmed": confirmed,
-        "oversold": max(0, confirmed - 10), "redis_agrees": stored == confirmed,
+        "requests": len(bodies),
+        "clients": clients,
+        "seconds": seconds,
+        "rps": len(bodies) / seconds,
+        "confirmed": confirmed,
+        "oversold": max(0, confirmed - 10),
+        "redis_agrees": stored == confirmed,
         "currentQuantity": quantity,
     }
 
@@ -154,10 +170,16 @@ def bench_seats(requests: int, clients: int, workers: int) -> dict:
         app.stop()
     return {
         "run": f"/reserve_seat + /process ({workers} workers)",
-        "requests": len(bodies), "clients": clients, "seconds": seconds,
-        "rps": len(bodies) / seconds, "queued": queued, "completed": completed,
-        "failed": failed, "jobs_per_second": (completed + failed) / processing,
-        "oversold": max(0, completed - 50), "available_seats": left,
+        "requests": len(bodies),
+        "clients": clients,
+        "seconds": seconds,
+        "rps": len(bodies) / seconds,
+        "queued": queued,
+        "completed": completed,
+        "failed": failed,
+        "jobs_per_second": (completed + failed) / processing,
+        "oversold": max(0, completed - 50),
+        "available_seats": left,
     }
 
 
@@ -193,19 +215,23 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{server.describe() if not own_server else 'own workbook server'}; "
-          f"{args.clients} clients, {os.cpu_count()} CPUs")
+    print(
+        f"{server.describe() if not own_server else 'own workbook server'}; "
+        f"{args.clients} clients, {os.cpu_count()} CPUs"
+    )
     for row in rows:
         extra = (
             f"confirmed {row['confirmed']:>4}, oversold {row['oversold']:>4}, "
             f"Redis agrees: {row['redis_agrees']}, currentQuantity {row['currentQuantity']}"
-            if "confirmed" in row else
-            f"queued {row['queued']}, completed {row['completed']}, failed {row['failed']}, "
+            if "confirmed" in row
+            else f"queued {row['queued']}, completed {row['completed']}, failed {row['failed']}, "
             f"{row['jobs_per_second']:.0f} jobs/s, oversold {row['oversold']}, "
             f"seats left {row['available_seats']}"
         )
-        print(f"{row['run']:<40} {row['requests']:>5} req in {row['seconds']:6.2f} s = "
-              f"{row['rps']:6.0f} req/s; {extra}")
+        print(
+            f"{row['run']:<40} {row['requests']:>5} req in {row['seconds']:6.2f} s = "
+            f"{row['rps']:6.0f} req/s; {extra}"
+        )
     oversold_atomic = rows[0]["oversold"] + rows[2]["oversold"]
     return 0 if oversold_atomic == 0 else 1
 

@@ -14,6 +14,7 @@ only by :func:`create_app` and :func:`main`.
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -133,18 +134,28 @@ def reserve_seat_job(naive_pause: float | None = None) -> int:
     return take_seat(job.connection)
 
 
+_say_lock = threading.Lock()
+
+
+def say(line: str) -> None:
+    """Print ``line`` in one write, so lines printed from several threads never interleave."""
+    with _say_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 def report_completed(
     job: Job, connection: redis.Redis, result: Any, *args: Any, **kwargs: Any
 ) -> None:
     """RQ ``on_success`` callback (runs in the worker): the original's completed line."""
-    print(f"Seat reservation job {job.id} completed", flush=True)
+    say(f"Seat reservation job {job.id} completed")
 
 
 def report_failed(
     job: Job, connection: redis.Redis, type: type, value: BaseException, tb: Any
 ) -> None:
     """RQ ``on_failure`` callback (runs in the worker): the original's failed line."""
-    print(f"Seat reservation job {job.id} failed: {value}", flush=True)
+    say(f"Seat reservation job {job.id} failed: {value}")
 
 
 def enqueue_reservation(queue: Queue, naive_pause: float | None = None) -> Job:
@@ -324,9 +335,7 @@ def main(argv: list[str]) -> int:
     print(describe(url), flush=True)
     r = redis.Redis.from_url(url, decode_responses=True)
     raw = redis.Redis.from_url(url)
-    processor = SeatProcessor(
-        QUEUE_NAME, args.workers, url, on_line=lambda line: print(line, flush=True)
-    )
+    processor = SeatProcessor(QUEUE_NAME, args.workers, url, on_line=say)
     try:
         return run_until_stopped(
             lambda: create_app(r, Queue(QUEUE_NAME, connection=raw), processor),

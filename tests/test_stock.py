@@ -161,7 +161,10 @@ def test_no_redis_is_a_one_line_error(task):
     env = dict(os.environ, REDIS_URL="redis://127.0.0.1:1/0")
     done = subprocess.run(
         [sys.executable, "-m", "helpers", "task", task, "--port", "0"],
-        capture_output=True, text=True, timeout=30, env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
     )
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
