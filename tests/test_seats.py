@@ -92,6 +92,8 @@ def test_100_concurrent_reservations_then_2_workers_sell_exactly_50():
         assert app.raw("/process")[:2] == (202, PROCESSING)
         app.wait_for_lines(lambda lines: sum(outcomes(lines)) >= 100, timeout=120)
         assert outcomes(app.lines) == (50, 50), app.lines
+        job_lines = [line for line in app.lines if "Seat reservation job" in line]
+        assert len(job_lines) == 100 and all(LINE.match(line) for line in job_lines)
         assert app.body("/available_seats") == b'{"numberOfAvailableSeats":"0"}'
         status, body, _ = app.raw("/reserve_seat")
         assert (status, body) == (409, BLOCKED)
