@@ -40,7 +40,7 @@ def verdict(ok: bool, message: str) -> Verdict:
 
 def check_saved_key(r, key: str, value: str) -> Verdict:
     """Notebook 00: ``key`` holds ``value`` in Redis and in the ``dump.rdb`` snapshot."""
-    from helpers.install import snapshot_file
+    from helpers.install import snapshot_file, snapshot_holds
 
     actual = r.get(key)
     if actual is None:
@@ -48,14 +48,9 @@ def check_saved_key(r, key: str, value: str) -> Verdict:
     if actual != value:
         return verdict(False, f"{key} holds {actual!r}, not {value!r}.")
     path = snapshot_file(r)
-    if not path.exists() or key.encode() not in path.read_bytes():
+    if not snapshot_holds(path, key, value):
         return verdict(False, f"{key} is in Redis but not in {path.name} yet: run r.save().")
-    return verdict(True, f"{key} is {value!r} in Redis and in {path.name}.")
-
-
-# --- Notebooks 01–04: Redis fundamentals (tasks 1–5) -------------------------------------
-
-_CHECK_PREFIX = "check:"
+    return verdict(True, f"{key} = {value!r} is in Redis and in {path.name}.")
 
 
 def _run_captured(call: Callable[[], object]) -> tuple[str, object, BaseException | None]:

@@ -59,7 +59,18 @@ def test_show_snapshot_after_save(capsys, r):
     r.save()
     install.show_snapshot(r)
     out = capsys.readouterr().out
-    assert "dump.rdb is in" in out and "It holds the key Holberton: True" in out
+    assert "dump.rdb is in" in out and "It stores Holberton = School: True" in out
+
+
+def test_snapshot_holds_the_key_with_its_value_only(r, tmp_path):
+    r.set("Holberton", "School")
+    r.set("HolbertonSchool", "Other")
+    r.save()
+    path = install.snapshot_file(r)
+    assert install.snapshot_holds(path, "Holberton", "School")
+    assert not install.snapshot_holds(path, "Holberton", "Python")
+    assert not install.snapshot_holds(path, "Holbert", "School")
+    assert not install.snapshot_holds(tmp_path / "missing.rdb", "Holberton", "School")
 
 
 def test_task_0_command_prints_the_session():
