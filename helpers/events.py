@@ -230,8 +230,12 @@ class Listener:
     def _deliver(self, watched: _Watched, event: dict, live: bool) -> None:
         fields = {k: event.get(k) for k in ("progress", "error", "attempt")}
         job_event = JobEvent(
-            job_id=event["job_id"], kind=event["kind"], seq=event.get("seq", 0),
-            at=event.get("at", 0.0), live=live, **fields,
+            job_id=event["job_id"],
+            kind=event["kind"],
+            seq=event.get("seq", 0),
+            at=event.get("at", 0.0),
+            live=live,
+            **fields,
         )
         if event.get("seq"):
             watched.delivered = event["seq"]
@@ -253,7 +257,7 @@ class Listener:
             if job is None:
                 self._deliver(watched, {"job_id": job_id, "kind": REMOVED}, False)
                 continue
-            for event in job.meta.get("events", [])[watched.delivered:]:
+            for event in job.meta.get("events", [])[watched.delivered :]:
                 self._deliver(watched, event, live=False)
                 if watched.ended:
                     break
@@ -287,6 +291,15 @@ def wait_for(jobs: Iterable[Job | str], timeout: float | None = 60) -> bool:
             if not listener.wait(left):
                 return False
     return True
+
+
+def forget(jobs: Iterable[Job | str]) -> None:
+    """Stop following ``jobs`` without delivering anything more about them."""
+    ids = {job if isinstance(job, str) else job.id for job in jobs}
+    for listener in list(_listeners):
+        with listener._lock:
+            for job_id in ids & set(listener._jobs):
+                listener._jobs[job_id].ended = True
 
 
 def stop_all() -> int:

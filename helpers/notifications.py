@@ -155,8 +155,12 @@ def reset_queue(queue: Queue) -> None:
         q = Queue(name, connection=connection)
         ids = set(q.get_job_ids())
         for registry in (
-            q.started_job_registry, q.finished_job_registry, q.failed_job_registry,
-            q.scheduled_job_registry, q.deferred_job_registry, q.canceled_job_registry,
+            q.started_job_registry,
+            q.finished_job_registry,
+            q.failed_job_registry,
+            q.scheduled_job_registry,
+            q.deferred_job_registry,
+            q.canceled_job_registry,
         ):
             ids.update(registry.get_job_ids(cleanup=False))
             connection.delete(registry.key)
@@ -289,6 +293,9 @@ def queue_in_test_mode(url: str | None = None) -> Iterator[Queue]:
     try:
         yield queue
     finally:
+        ids = queue.get_job_ids()
+        events.forget(ids)
+        events.wait_for(ids, timeout=5)
         reset_queue(queue)
         connection.close()
 

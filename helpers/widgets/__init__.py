@@ -1,0 +1,1 @@
+"""The workbook's widgets, one module per widget (import them from their module)."""
