@@ -138,7 +138,12 @@ class Listener:
     """
 
     def __init__(self, connection: redis.Redis, handler: EventHandler) -> None:
-        self.connection = connection
+        pool = connection.connection_pool  # a pool of its own: closing the caller's client is fine
+        self.connection = redis.Redis(
+            connection_pool=type(pool)(
+                connection_class=pool.connection_class, **pool.connection_kwargs
+            )
+        )
         self.handler = handler
         self._jobs: dict[str, _Watched] = {}
         self._lock = threading.Condition()
@@ -208,6 +213,7 @@ class Listener:
         finally:
             with contextlib.suppress(redis.RedisError, OSError):
                 pubsub.close()
+                self.connection.connection_pool.disconnect()
             with self._lock:
                 self._thread = None
                 self._lock.notify_all()

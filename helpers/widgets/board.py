@@ -78,10 +78,10 @@ class JobBoard(widgets.VBox):
         self.summary = widgets.Label("No jobs yet")
         self.summary.add_class("qs-board-summary")
         self.table = widgets.VBox()
-        self.log = widgets.Output(layout=widgets.Layout(max_height="14em", overflow="auto"))
-        self.log.add_class("qs-board-log")
+        self.feed = widgets.Output(layout=widgets.Layout(max_height="14em", overflow="auto"))
+        self.feed.add_class("qs-board-log")
         self.listener = events.Listener(connection, self._on_event)
-        super().__init__([widgets.HTML(f"<b>{title}</b>"), self.summary, self.table, self.log])
+        super().__init__([widgets.HTML(f"<b>{title}</b>"), self.summary, self.table, self.feed])
         self.add_class("qs-job-board")
 
     def add(self, job: Job) -> JobRow:
@@ -101,7 +101,7 @@ class JobBoard(widgets.VBox):
         row.apply(event)
         line = kue_line(event)
         if line:
-            self.log.append_stdout(line + "\n")
+            self.feed.append_stdout(line + "\n")
         self._update_summary()
 
     def counts(self) -> dict[str, int]:
