@@ -120,6 +120,11 @@ def _last_line(text: str | None) -> str:
     return rest if sep and head.replace(".", "").replace("_", "").isalnum() else last
 
 
+def _exc_string(job: Job) -> str | None:
+    result = job.latest_result()
+    return result.exc_string if result is not None else None
+
+
 class _Watched:
     """What the listener has delivered for one job."""
 
@@ -190,6 +195,22 @@ class Listener:
     # the thread
 
     def _run(self) -> None:
+        try:
+            while True:
+                self._follow()
+                with self._lock:  # jobs watched while the connections closed: follow them too
+                    if self._stop.is_set() or self._all_ended():
+                        return
+        finally:
+            with self._lock:
+                self._thread = None
+                self._lock.notify_all()
+
+    def _all_ended(self) -> bool:
+        return all(w.ended for w in self._jobs.values())
+
+    def _follow(self) -> None:
+        """Subscribe, then deliver and reconcile until every watched job has ended."""
         pubsub = self.connection.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(CHANNEL)
@@ -200,9 +221,7 @@ class Listener:
                     self._reconcile(self._open_jobs())
                     next_reconcile = time.monotonic() + RECONCILE_EVERY
                 with self._lock:
-                    if all(w.ended for w in self._jobs.values()):
-                        self._thread = None
-                        self._lock.notify_all()
+                    if self._all_ended():
                         return
                 message = pubsub.get_message(timeout=0.2)
                 if message and message["type"] == "message":
@@ -214,9 +233,6 @@ class Listener:
             with contextlib.suppress(redis.RedisError, OSError):
                 pubsub.close()
                 self.connection.connection_pool.disconnect()
-            with self._lock:
-                self._thread = None
-                self._lock.notify_all()
 
     def _open_jobs(self) -> list[str]:
         with self._lock:
@@ -274,7 +290,7 @@ class Listener:
                 self._deliver(watched, {"job_id": job_id, "kind": COMPLETED}, False)
             elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
                 error = job.meta.get("error") or (
-                    _last_line(job.exc_info) if status == JobStatus.FAILED else f"job {status}"
+                    _last_line(_exc_string(job)) if status == JobStatus.FAILED else f"job {status}"
                 )
                 self._deliver(watched, {"job_id": job_id, "kind": FAILED, "error": error}, False)
 

@@ -39,7 +39,8 @@ def queue(raw):
 def test_send_notification_prints_the_original_line(capsys):
     notifications.send_notification("4153518780", "This is the code to verify your account")
     assert capsys.readouterr().out == (
-        "Sending notification to 4153518780, with message: This is the code to verify your account\n"
+        "Sending notification to 4153518780, with message: "
+        "This is the code to verify your account\n"
     )
 
 
