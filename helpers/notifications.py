@@ -231,8 +231,10 @@ def create_job(
 
 
 def kue_line(event: events.JobEvent, with_id: bool = True) -> str | None:
-    """The line Kue's creator logs for ``event`` (task 6 style without the id)."""
+    """The line Kue's creator logs for ``event``; task 6's (``with_id=False``) has only two."""
     job = f"Notification job {kue_id(event.job_id)}" if with_id else "Notification job"
+    if not with_id and event.kind not in (events.COMPLETED, events.FAILED):
+        return None
     if event.kind == events.PROGRESS:
         return f"{job} {event.progress}% complete"
     if event.kind == events.COMPLETED:

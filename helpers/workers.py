@@ -122,6 +122,14 @@ class WorkerGroup:
         with self._lock:
             self.recovered.extend(settled)
 
+    def wait_for_lines(self, count: int, timeout: float = 10.0) -> list[str]:
+        """Block until the workers have printed ``count`` lines (or ``timeout``); return them."""
+        deadline = time.monotonic() + timeout
+        while len(self.lines) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with self._lock:
+            return list(self.lines)
+
     @property
     def pids(self) -> list[int]:
         """Process ids of the workers."""
