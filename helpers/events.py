@@ -30,6 +30,8 @@ PROGRESS, COMPLETED, FAILED, FAILED_ATTEMPT = "progress", "completed", "failed",
 REMOVED = "removed"  # the job was deleted from Redis before it ended
 TERMINAL = (COMPLETED, FAILED, REMOVED)
 RECONCILE_EVERY = 1.0
+AWAIT_POLL = 0.005
+FINAL_STATUSES = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 class NotInAJob(WorkbookError):
@@ -128,11 +130,12 @@ def _exc_string(job: Job) -> str | None:
 class _Watched:
     """What the listener has delivered for one job."""
 
-    __slots__ = ("delivered", "ended")
+    __slots__ = ("awaiting", "delivered", "ended")
 
     def __init__(self) -> None:
         self.delivered = 0
         self.ended = False
+        self.awaiting = False  # a last event arrived before RQ stored the job's final status
 
 
 class Listener:
@@ -223,7 +226,10 @@ class Listener:
                 with self._lock:
                     if self._all_ended():
                         return
-                message = pubsub.get_message(timeout=0.2)
+                    awaiting = [job_id for job_id, w in self._jobs.items() if w.awaiting]
+                if awaiting:
+                    self._reconcile(awaiting)
+                message = pubsub.get_message(timeout=AWAIT_POLL if awaiting else 0.2)
                 if message and message["type"] == "message":
                     self._on_message(message["data"])
         except (redis.RedisError, OSError):
@@ -244,9 +250,9 @@ class Listener:
             watched = self._jobs.get(event["job_id"])
         if watched is None or watched.ended or event["seq"] <= watched.delivered:
             return
-        if event["seq"] == watched.delivered + 1:
+        if event["seq"] == watched.delivered + 1 and event["kind"] not in TERMINAL:
             self._deliver(watched, event, live=True)
-        else:  # some events went by unseen: replay them from the job's stored log
+        else:  # a last event, or some went by unseen: go by what Redis stored
             self._reconcile([event["job_id"]])
 
     def _deliver(self, watched: _Watched, event: dict, live: bool) -> None:
@@ -279,13 +285,17 @@ class Listener:
             if job is None:
                 self._deliver(watched, {"job_id": job_id, "kind": REMOVED}, False)
                 continue
+            status = job.get_status(refresh=False)
+            watched.awaiting = False
             for event in job.meta.get("events", [])[watched.delivered :]:
+                if event["kind"] in TERMINAL and status not in FINAL_STATUSES:
+                    watched.awaiting = True  # RQ stores the status just after the callback
+                    break
                 self._deliver(watched, event, live=False)
                 if watched.ended:
                     break
-            if watched.ended:
+            if watched.ended or watched.awaiting:
                 continue
-            status = job.get_status(refresh=False)
             if status == JobStatus.FINISHED:
                 self._deliver(watched, {"job_id": job_id, "kind": COMPLETED}, False)
             elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):

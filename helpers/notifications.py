@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import subprocess
 import sys
@@ -391,5 +392,18 @@ def task_job_main(argv: list[str]) -> int:
 def task_job_tests(argv: list[str]) -> int:
     """``8-job.test.js``: run the tests of ``create_push_notifications_jobs`` with pytest."""
     path = Path(__file__).resolve().parent.parent / "tests" / "test_job_creation.py"
-    command = [sys.executable, "-m", "pytest", str(path), "-v", "-p", "no:cacheprovider", *argv]
-    return subprocess.call(command)
+    from helpers.server import redis_url
+
+    # --noconftest: the suite's session set-up (a server of its own) is not needed here
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(path),
+        "-v",
+        "--noconftest",
+        "-p",
+        "no:cacheprovider",
+        *argv,
+    ]
+    return subprocess.call(command, env=dict(os.environ, REDIS_URL=redis_url()))

@@ -252,10 +252,10 @@ def start_workers(
 
 
 def stop_all() -> int:
-    """Stop every worker group this process started; return how many workers were stopped."""
+    """Stop every worker group this process started; return how many were still running."""
     count = 0
     for group in list(_started):
-        count += len(group.processes)
+        count += group.alive
         group.stop()
     return count
 

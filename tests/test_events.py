@@ -113,3 +113,22 @@ def test_stored_events_match_what_was_published(raw, queue):
     stored = job.get_meta()["events"]
     assert [e["kind"] for e in stored] == ["progress", "progress", "completed"]
     assert job.get_meta()["progress"] == 50
+
+
+def test_when_the_last_event_arrives_redis_already_holds_the_final_status(raw, queue):
+    jobs = [create_job(queue, data) for data in SAMPLE_JOBS[:4]]
+    seen = {}
+
+    def handler(event: events.JobEvent) -> None:
+        if event.ended:
+            job = next(j for j in jobs if j.id == event.job_id)
+            stored = job.latest_result() is not None
+            seen[event.job_id] = (event.kind, job.get_status().value, stored)
+
+    listener = events.listen(raw, jobs, handler)
+    with start_workers(queue.name, 2, burst=True) as group:
+        assert group.wait(60)
+    assert listener.wait(30)
+    assert sorted(seen.values()) == [("completed", "finished", True)] * 2 + [
+        ("failed", "failed", True)
+    ] * 2

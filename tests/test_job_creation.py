@@ -28,7 +28,9 @@ def queue():
         yield q
 
 
-@pytest.mark.parametrize("not_a_list", [42, "nope", {}, None, (JOBS[0],)])
+@pytest.mark.parametrize(
+    "not_a_list", [42, "nope", {}, None, (JOBS[0],)], ids=["int", "str", "dict", "None", "tuple"]
+)
 def test_display_an_error_message_if_jobs_is_not_an_array(queue, not_a_list):
     with pytest.raises(NotAnArray, match="^Jobs is not an array$"):
         create_push_notifications_jobs(not_a_list, queue)
