@@ -128,7 +128,7 @@ def test_a_delayed_job_runs_after_its_delay(raw, queue):
         assert listener.wait(30)
     ended = {e.job_id: e.at for e in got if e.kind == "completed"}
     assert ended[now.id] < ended[delayed.id]
-    assert ended[delayed.id] - started >= 2
+    assert ended[delayed.id] - started >= 1  # RQ keeps scheduled times to the second
 
 
 def test_a_job_that_fails_twice_then_succeeds_with_attempts_and_backoff(raw, queue):
