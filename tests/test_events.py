@@ -132,3 +132,19 @@ def test_when_the_last_event_arrives_redis_already_holds_the_final_status(raw, q
     assert sorted(seen.values()) == [("completed", "finished", True)] * 2 + [
         ("failed", "failed", True)
     ] * 2
+
+
+def test_jobs_enqueued_without_the_callbacks_are_reported_from_their_stored_status(raw, queue):
+    from helpers.notifications import send_notification, send_notification_with_progress
+
+    ok = queue.enqueue(send_notification, "4153518743", "plain RQ job")
+    bad = queue.enqueue(send_notification_with_progress, "4153518781", "plain RQ job")
+    got = Collector()
+    listener = events.listen(raw, [ok, bad], got)
+    run_burst(queue)
+    assert listener.wait(30)
+    assert got.kinds(ok.id) == [("completed", None, None)]
+    assert got.kinds(bad.id) == [
+        ("progress", 0, None),
+        ("failed", None, "Phone number 4153518781 is blacklisted"),
+    ]
