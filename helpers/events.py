@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,6 +27,7 @@ from helpers import lifecycle
 from helpers.errors import WorkbookError
 
 CHANNEL = "workbook:job-events"
+logger = logging.getLogger(__name__)
 PROGRESS, COMPLETED, FAILED, FAILED_ATTEMPT = "progress", "completed", "failed", "failed attempt"
 REMOVED = "removed"  # the job was deleted from Redis before it ended
 TERMINAL = (COMPLETED, FAILED, REMOVED)
@@ -269,6 +271,10 @@ class Listener:
             watched.delivered = event["seq"]
         try:
             self.handler(job_event)
+        except Exception:  # a broken handler must not stop the other jobs' events
+            logger.exception(
+                "the handler of job %s's %s event raised", job_event.job_id, job_event.kind
+            )
         finally:
             if job_event.ended:
                 with self._lock:
