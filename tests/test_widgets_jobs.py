@@ -36,7 +36,7 @@ def rows_by_status(board: JobBoard) -> dict[str, list]:
     return found
 
 
-def test_the_11_sample_jobs_and_2_workers_end_9_completed_and_2_failed(raw, queue):
+def test_the_11_sample_jobs_and_2_workers_end_9_completed_and_2_failed(raw, queue, caplog):
     desk = JobDesk(raw, queue.name, workers=2, seconds=0.2)
     assert desk.board.summary.value == "No jobs yet"
     desk.creator.samples_button.click()
@@ -63,6 +63,7 @@ def test_the_11_sample_jobs_and_2_workers_end_9_completed_and_2_failed(raw, queu
     assert len(sent) == 9
     desk.workers.stop_button.click()
     assert desk.workers.group is None and desk.workers.status.value == "Workers stopped"
+    assert not [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
 
 
 def test_the_board_shows_progress_while_a_job_runs(raw, queue):

@@ -20,6 +20,7 @@ from helpers.notifications import job_data, kue_id, kue_line
 
 ORDER = ("queued", "scheduled", "started", "retrying", "completed", "failed", "removed")
 STYLES = {"completed": "success", "failed": "danger", "retrying": "warning", "removed": "warning"}
+COLORS = {"completed": "#2e7d32", "failed": "#c62828", "retrying": "#ef6c00", "removed": "#ef6c00"}
 
 
 class JobRow(widgets.HBox):
@@ -63,6 +64,10 @@ class JobRow(widgets.HBox):
             self.status.value = "removed"
             self.error.value = "the job was deleted from Redis"
         self.bar.bar_style = STYLES.get(self.status.value, "")
+        color = COLORS.get(self.status.value)
+        self.status.style.text_color = color  # None: the theme's colour
+        self.status.style.font_weight = "bold" if color else "normal"
+        self.error.style.text_color = COLORS["failed"] if self.status.value == "failed" else None
         for state in ORDER:
             self.remove_class(f"qs-job-{state}")
         self.add_class(f"qs-job-{self.status.value}")

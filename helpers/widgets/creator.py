@@ -53,7 +53,9 @@ class JobCreator(widgets.VBox):
             field.add_class(f"qs-job-{name}")
         self.create_button = widgets.Button(description="Create job", button_style="primary")
         self.create_button.add_class("qs-create-job")
-        self.samples_button = widgets.Button(description="Create the 11 sample jobs")
+        self.samples_button = widgets.Button(
+            description="Create the 11 sample jobs", layout=widgets.Layout(width="16em")
+        )
         self.samples_button.add_class("qs-create-samples")
         self.create_button.on_click(lambda _: self._safely(self.create))
         self.samples_button.on_click(lambda _: self._safely(self.create_samples))
