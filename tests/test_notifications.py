@@ -204,3 +204,21 @@ def test_task_10_creates_the_job_of_8_job_main(raw):
     assert out == "Notification job created: 1\n"
     assert job_data(queue.get_jobs()[0]) == SAMPLE_JOBS[0]
     reset_queue(queue)
+
+
+def test_a_processor_stopped_with_ctrl_c_leaves_no_worker(raw):
+    import signal
+
+    from helpers.server import pid_alive
+    from helpers.workers import descendants
+
+    processor = task("9")
+    deadline = time.monotonic() + 30
+    while len(descendants(processor.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = descendants(processor.pid)
+    assert len(workers) >= 2, "task 9 starts two workers"
+    processor.send_signal(signal.SIGINT)
+    assert processor.wait(30) == 130
+    time.sleep(0.2)
+    assert not any(pid_alive(pid) for pid in workers)
