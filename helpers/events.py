@@ -159,6 +159,7 @@ class Listener:
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self.error: Exception | None = None
         _listeners.append(self)
 
     # public surface
@@ -186,7 +187,7 @@ class Listener:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every watched job has ended and its events were delivered."""
         with self._lock:
-            return self._lock.wait_for(lambda: self._thread is None, timeout)
+            return self._lock.wait_for(lambda: self._thread is None, timeout) and self._all_ended()
 
     def stop(self) -> bool:
         """Stop the thread now; return True if it was running."""
@@ -234,9 +235,11 @@ class Listener:
                 message = pubsub.get_message(timeout=AWAIT_POLL if awaiting else 0.2)
                 if message and message["type"] == "message":
                     self._on_message(message["data"])
-        except (redis.RedisError, OSError):
-            if not self._stop.is_set():
-                raise
+        except (redis.RedisError, OSError) as exc:
+            if not self._stop.is_set():  # the server went away: say so once, stop listening
+                self.error = exc
+                self._stop.set()
+                logger.warning("job events: lost Redis (%s); no longer listening", exc)
         finally:
             with contextlib.suppress(redis.RedisError, OSError):
                 pubsub.close()

@@ -155,3 +155,16 @@ def test_a_worker_killed_mid_job_loses_nothing(raw, queue, attempts, outcome):
     else:
         assert row.error.value.endswith("was killed by SIGKILL while running this job")
         assert job.get_status() == "failed"
+
+
+def test_the_board_thread_ends_and_starts_again_for_a_new_job(raw, queue):
+    board = JobBoard(raw)
+    board.add(create_job(queue, SAMPLE_JOBS[2]))
+    with start_workers(queue.name, 1, with_scheduler=True):
+        assert board.wait(30)
+        assert not board.live
+        board.add(create_job(queue, SAMPLE_JOBS[0], delay=1))
+        assert board.live and board.table.children[1].status.value == "scheduled"
+        assert board.wait(30)
+    assert not board.live
+    assert board.summary.value == "1 completed, 1 failed"
