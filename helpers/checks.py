@@ -53,6 +53,9 @@ def check_saved_key(r, key: str, value: str) -> Verdict:
     return verdict(True, f"{key} = {value!r} is in Redis and in {path.name}.")
 
 
+_CHECK_PREFIX = "check:"  # keys the checks write, apart from the notebooks' own
+
+
 def _run_captured(call: Callable[[], object]) -> tuple[str, object, BaseException | None]:
     """Run ``call()``; return what it printed, what it returned, and what it raised."""
     buffer = io.StringIO()
@@ -276,6 +279,7 @@ def check_atomic_reservation(reserve, r, rounds: int = 5, clients: int = 40) -> 
     reserve_stock_by_id(r, 3, 0)
     return verdict(
         True, f"{rounds} races of {clients} clients: exactly 2 reservations each time, never more."
+    )
 
 
 def _job_check_queue(connection: redis.Redis, name: str):
