@@ -190,13 +190,18 @@ class Listener:
             return self._lock.wait_for(lambda: self._thread is None, timeout) and self._all_ended()
 
     def stop(self) -> bool:
-        """Stop the thread now; return True if it was running."""
+        """Stop the thread now; return True if it was still waiting for a job to end.
+
+        A thread whose jobs have all ended is finishing by itself: it is joined, not counted,
+        so what ``cleanup()`` reports does not depend on how fast that thread is.
+        """
         self._stop.set()
         with self._lock:
             thread = self._thread
+            waiting = thread is not None and not self._all_ended()
         if thread is not None:
             thread.join(5)
-        return thread is not None
+        return waiting
 
     # the thread
 
@@ -344,7 +349,7 @@ def forget(jobs: Iterable[Job | str]) -> None:
 
 
 def stop_all() -> int:
-    """Stop every listener thread of this process; return how many were running."""
+    """Stop every listener thread of this process; return how many were still waiting."""
     stopped = sum(listener.stop() for listener in list(_listeners))
     _listeners.clear()
     return stopped
