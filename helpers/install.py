@@ -71,25 +71,39 @@ def snapshot_file(r: redis.Redis) -> Path:
     return Path(folder) / name
 
 
-def show_snapshot(r: redis.Redis, key: str = "Holberton") -> None:
-    """Print where ``dump.rdb`` is and whether it holds ``key``."""
+def _rdb_string(text: str) -> bytes:
+    """How an RDB file writes a short string: one length byte, then the bytes."""
+    data = text.encode()
+    if len(data) > 20 or text.lstrip("-").isdigit():
+        raise ValueError("only short, non-numeric strings are written as they are")
+    return bytes([len(data)]) + data
+
+
+def snapshot_holds(path: Path, key: str, value: str) -> bool:
+    """True if the RDB file at ``path`` stores the string ``key`` with ``value``.
+
+    Good for short, non-numeric keys and values (stored uncompressed, as here): the record
+    is a type byte 0 (string), the key, then the value, each after its length.
+    """
+    return path.exists() and b"\x00" + _rdb_string(key) + _rdb_string(value) in path.read_bytes()
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the project when it is inside it, else as it is."""
+    try:
+        return str(path.relative_to(server.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def show_snapshot(r: redis.Redis, key: str = "Holberton", value: str = "School") -> None:
+    """Print where ``dump.rdb`` is and whether it stores ``key`` with ``value``."""
     path = snapshot_file(r)
     if not path.exists():
-        print(f"No snapshot yet at {path}: run SAVE first.")
+        print(f"No snapshot yet at {_shown(path)}: run SAVE first.")
         return
-    holds = key.encode() in path.read_bytes()
-    print(f"{path.name} is in {path.parent}")
-    print(f"It holds the key {key}: {holds}")
-
-
-def restart_server() -> redis.Redis:
-    """Stop the workbook's server, start it again, and return a new client for it."""
-    if server.external_url():
-        print("REDIS_URL is set: the workbook does not stop a server it did not start.")
-    else:
-        stopped = server.stop()
-        print("Server stopped." if stopped else "The server was not running.")
-    return server.connect()
+    print(f"{path.name} is in {_shown(path.parent)}")
+    print(f"It stores {key} = {value}: {snapshot_holds(path, key, value)}")
 
 
 def stop_server() -> None:

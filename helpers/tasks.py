@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 TASKS: dict[int, tuple[str, str, str]] = {
-    0: ("helpers.install", "main", "install a Redis instance: PING, SET, GET, save, restart"),
+    0: ("helpers.install", "main", "install a Redis instance: PING, SET, GET, SAVE"),
     1: ("helpers.client", "task_connect", "0-redis_client.js: connect and say so"),
     2: ("helpers.client", "task_basic_ops", "1-redis_op.js: set and display values"),
     3: ("helpers.client", "task_async_ops", "2-redis_op_async.js: the same with async/await"),

