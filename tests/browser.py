@@ -491,15 +491,17 @@ class NotebookPage:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         self.photographed = True
+        # the page's height with the notebook's scroller as tall as its content (measured
+        # whatever the page's size is now: the layout may still follow a previous resize)
         height = self.page.evaluate(
             """() => {
               const scroller = document.querySelector(
                 '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
-              if (!scroller) return 0;
-              return scroller.scrollHeight - scroller.clientHeight;
+              if (!scroller) return window.innerHeight;
+              return window.innerHeight - scroller.clientHeight + scroller.scrollHeight;
             }"""
         )
-        tall = {"width": VIEWPORT["width"], "height": min(VIEWPORT["height"] + height, 16000)}
+        tall = {"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], min(height, 16000))}
         self.page.set_viewport_size(tall)
         try:
             self.page.wait_for_timeout(500)
@@ -514,4 +516,5 @@ class NotebookPage:
                 self.page.screenshot(path=str(path), clip=clip)
         finally:
             self.page.set_viewport_size(VIEWPORT)
+            self.page.wait_for_timeout(300)  # let JupyterLab lay the page out again
         return path
