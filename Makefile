@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8888
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: setup lab test test-fast lint stop clean
@@ -21,10 +22,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
+# JupyterLab's terminals get the workbook's Python first on PATH (python -m helpers task N);
+# jupyter/ adds the workbook's JupyterLab settings (no news or update pop-ups).
 lab: setup
 	$(BIN)/python -m helpers redis start
+	PATH="$(abspath $(BIN)):$$PATH" \
 	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
-		$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+		$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOT_FLAG)
 
 test: setup
 	$(BIN)/ruff check helpers tests
