@@ -43,9 +43,12 @@ class SeatDesk(widgets.VBox):
             min=1,
             max=1000,
             description="N:",
-            layout=widgets.Layout(width="130px"),
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="110px"),
         )
-        self.burst_button = widgets.Button(description="Burst of N requests", icon="bolt")
+        self.burst_button = widgets.Button(
+            description="Burst of N requests", icon="bolt", layout=widgets.Layout(width="auto")
+        )
         self.burst_button.add_class("qs-burst")
         self.job_log = widgets.Output(
             layout=widgets.Layout(max_height="240px", overflow="auto", border="1px solid #ccc")
