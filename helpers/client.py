@@ -54,11 +54,11 @@ def _url(url: str | None) -> str:
     return url or server.redis_url()
 
 
-def open_client(url: str | None = None) -> redis.Redis:
-    """A client (str replies) for ``url``, default the workbook's Redis; it does not connect yet."""
+def _new_client(kind: type, url: str | None):
+    """A ``kind`` client (str replies) for ``url``, default the workbook's Redis; not connected."""
     url = _url(url)
     try:
-        return redis.Redis.from_url(
+        return kind.from_url(
             url,
             decode_responses=True,
             socket_connect_timeout=CONNECT_TIMEOUT,
@@ -68,6 +68,11 @@ def open_client(url: str | None = None) -> redis.Redis:
         raise InvalidRedisURL(
             f"{url!r} is not a Redis URL ({exc}); write it as redis://host:port/0."
         ) from None
+
+
+def open_client(url: str | None = None) -> redis.Redis:
+    """A client (str replies) for ``url``, default the workbook's Redis; it does not connect yet."""
+    return _new_client(redis.Redis, url)
 
 
 def announce(client: redis.Redis) -> bool:
@@ -168,18 +173,7 @@ def display_hash(client: redis.Redis, key: str) -> None:
 
 def open_async_client(url: str | None = None) -> aioredis.Redis:
     """The async twin of :func:`open_client` (``redis.asyncio``); it does not connect yet."""
-    url = _url(url)
-    try:
-        return aioredis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_connect_timeout=CONNECT_TIMEOUT,
-            client_name=server.client_name(),
-        )
-    except ValueError as exc:
-        raise InvalidRedisURL(
-            f"{url!r} is not a Redis URL ({exc}); write it as redis://host:port/0."
-        ) from None
+    return _new_client(aioredis.Redis, url)
 
 
 async def announce_async(client: aioredis.Redis) -> bool:

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from helpers import lifecycle
 from helpers.seats import SeatProcessor
 from helpers.web import burst, get, tally
+from helpers.widgets.polling import Poller
 from helpers.widgets.shop import AppNotAnswering
 
 REFRESH_SECONDS = 0.5
@@ -70,7 +71,6 @@ class SeatDesk(widgets.VBox):
         self.log_lines: list[str] = []
         self._log_lock = threading.Lock()
         self._bursts: list[threading.Thread] = []
-        self._stop = threading.Event()
         try:
             self.refresh()
         except OSError:
@@ -80,10 +80,7 @@ class SeatDesk(widgets.VBox):
             ) from None
         if processor is not None:
             processor.on_line(self._worker_line)
-        self._poller = threading.Thread(
-            target=self._poll, args=(refresh,), daemon=True, name="seat-desk-poller"
-        )
-        self._poller.start()
+        self._poller = Poller(self.refresh, self._unreachable, refresh, "seat-desk-poller")
         _open.append(self)
 
     def write(self, line: str) -> None:
@@ -149,26 +146,20 @@ class SeatDesk(widgets.VBox):
         seats = get(self.url + "/available_seats").json()["numberOfAvailableSeats"]
         self.seats_left.value = f"Seats left: {seats}"
 
-    def _poll(self, every: float) -> None:
-        while not self._stop.wait(every):
-            try:
-                self.refresh()
-            except (OSError, ValueError, KeyError):
-                self.seats_left.value = "Seats left: ? (the app does not answer)"
+    def _unreachable(self) -> None:
+        self.seats_left.value = "Seats left: ? (the app does not answer)"
 
     @property
     def polling(self) -> bool:
         """True while the background refresh runs."""
-        return self._poller.is_alive()
+        return self._poller.running
 
     def stop(self) -> bool:
         """Stop the background refresh (and wait for bursts); True if it was running."""
         poller = getattr(self, "_poller", None)
         if poller is None:
             return False
-        was_running = poller.is_alive()
-        self._stop.set()
-        poller.join(5)
+        was_running = poller.stop()
         self.wait_for_bursts()
         if self in _open:
             _open.remove(self)

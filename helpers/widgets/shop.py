@@ -16,6 +16,7 @@ import ipywidgets as widgets
 from helpers import lifecycle
 from helpers.errors import WorkbookError
 from helpers.web import Reply, get
+from helpers.widgets.polling import Poller
 
 REFRESH_SECONDS = 0.5
 _open: list[Shop] = []
@@ -52,12 +53,8 @@ class Shop(widgets.VBox):
         )
         self.add_class("qs-shop")
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self.refresh()
-        self._poller = threading.Thread(
-            target=self._poll, args=(refresh,), daemon=True, name="shop-poller"
-        )
-        self._poller.start()
+        self._poller = Poller(self.refresh, self._unreachable, refresh, "shop-poller")
         _open.append(self)
 
     def _card(self, item: dict) -> widgets.VBox:
@@ -105,26 +102,20 @@ class Shop(widgets.VBox):
                 quantity = get(f"{self.url}/list_products/{i}").json()["currentQuantity"]
                 self.stock_labels[i].value = f"In stock: {quantity}"
 
-    def _poll(self, every: float) -> None:
-        while not self._stop.wait(every):
-            try:
-                self.refresh()
-            except (OSError, ValueError, KeyError):
-                self.status.value = "the app does not answer"
+    def _unreachable(self) -> None:
+        self.status.value = "the app does not answer"
 
     @property
     def polling(self) -> bool:
         """True while the background refresh runs."""
-        return self._poller.is_alive()
+        return self._poller.running
 
     def stop(self) -> bool:
         """Stop the background refresh; True if it was running."""
         poller = getattr(self, "_poller", None)
         if poller is None:
             return False
-        was_running = poller.is_alive()
-        self._stop.set()
-        poller.join(5)
+        was_running = poller.stop()
         if self in _open:
             _open.remove(self)
         return was_running
