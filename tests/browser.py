@@ -159,8 +159,13 @@ class JupyterLab:
         LAB_LOG.parent.mkdir(parents=True, exist_ok=True)
         log = LAB_LOG.open("wb")
         self.process = subprocess.Popen(
-            self.command(), env=self.environment(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            self.command(),
+            env=self.environment(),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -176,7 +181,8 @@ class JupyterLab:
     def api(self, method: str, path: str) -> Any:
         """One call to the server's REST API; the decoded JSON reply (None if empty)."""
         request = urllib.request.Request(
-            f"{self.base}/api/{path}", method=method,
+            f"{self.base}/api/{path}",
+            method=method,
             headers={"Authorization": f"token {self.token}"},
         )
         with urllib.request.urlopen(request, timeout=10) as reply:
@@ -228,7 +234,10 @@ def chromium() -> Iterator[Any]:
     playwright = sync_playwright().start()
     try:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS,
+            profile,
+            executable_path=chromium_path(),
+            headless=True,
+            args=CHROMIUM_ARGS,
             viewport=VIEWPORT,
         )
         try:
@@ -314,12 +323,18 @@ class NotebookPage:
         workspace = "browser-" + re.sub(r"\W", "-", self.notebook.stem)
         self.page.goto(self.lab.url(self.path, workspace))
         self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=timeout * 1000)
-        wait_until(lambda: (self.state() or {}).get("kernel") == "idle", timeout,
-                   f"the kernel of {self.notebook.name} to start")
+        wait_until(
+            lambda: (self.state() or {}).get("kernel") == "idle",
+            timeout,
+            f"the kernel of {self.notebook.name} to start",
+        )
         self.collapse_left_sidebar()
         self.menu("Edit", "editmenu:clear-all")
-        wait_until(lambda: not any(c["count"] or c["outputs"] for c in self.state()["cells"]),
-                   10, "the stored outputs to be cleared")
+        wait_until(
+            lambda: not any(c["count"] or c["outputs"] for c in self.state()["cells"]),
+            10,
+            "the stored outputs to be cleared",
+        )
 
     def collapse_left_sidebar(self) -> None:
         """Give the notebook the page's width (the file browser is not under test)."""
@@ -451,8 +466,9 @@ class NotebookPage:
         found = [f"the page shows a pop-up: {text.splitlines()[0]!r}" for text in self.toasts()]
         cells = list(zip(self.file.cells, state["cells"], self.rendered(), strict=False))
         if len(state["cells"]) != len(self.file.cells):
-            found.append(f"the page shows {len(state['cells'])} cells, the file has "
-                         f"{len(self.file.cells)}")
+            found.append(
+                f"the page shows {len(state['cells'])} cells, the file has {len(self.file.cells)}"
+            )
         for index, (source, cell, rendered) in enumerate(cells):
             if source.cell_type != "code" or (only is not None and index not in only):
                 continue
@@ -511,8 +527,12 @@ class NotebookPage:
                 every = self.page.locator(".jp-Notebook .jp-Cell")
                 first = every.nth(min(cells)).bounding_box()
                 last = every.nth(max(cells)).bounding_box()
-                clip = {"x": first["x"], "y": first["y"], "width": first["width"],
-                        "height": last["y"] + last["height"] - first["y"]}
+                clip = {
+                    "x": first["x"],
+                    "y": first["y"],
+                    "width": first["width"],
+                    "height": last["y"] + last["height"] - first["y"],
+                }
                 self.page.screenshot(path=str(path), clip=clip)
         finally:
             self.page.set_viewport_size(VIEWPORT)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
 import nbformat
+import papermill
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -76,3 +79,34 @@ def expected_lines(notebook: Path) -> list[str]:
     if not path.exists():
         return []
     return [line for line in path.read_text().splitlines() if line.strip()]
+
+
+def run_with_papermill(notebook: Path, label: str) -> nbformat.NotebookNode:
+    """Execute ``notebook`` with papermill from its own folder; return the output notebook.
+
+    Papermill reports any error output as a failure, even in a cell tagged
+    ``raises-exception``; so the verdict is taken from the output notebook instead: every
+    code cell ran, and only cells tagged ``raises-exception`` hold an error.
+    """
+    out = ARTIFACTS / "papermill" / f"{notebook.stem}.{label}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(papermill.PapermillExecutionError):
+        papermill.execute_notebook(
+            str(notebook),
+            str(out),
+            parameters=FAST_PARAMETERS,
+            kernel_name="python3",
+            cwd=str(NOTEBOOKS_DIR),
+            execution_timeout=300,
+            progress_bar=False,
+        )
+    nb = nbformat.read(out, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.execution_count is not None, f"{notebook.name}: a cell did not run"
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if errors and "raises-exception" not in cell.metadata.get("tags", []):
+            error = errors[0]
+            pytest.fail(f"{notebook.name}: {error.ename}: {error.evalue}\n{cell.source}")
+    return nb

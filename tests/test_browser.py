@@ -249,10 +249,14 @@ def test_seat_desk_reserves_and_processes(page_of):
     log = locate(".qs-seat-log").first
     for _ in range(3):
         locate(".qs-reserve-seat").first.click()
-    wait_until(lambda: log.inner_text().count("Reservation in process") >= 3, 30,
-               "three reservations in the log")
+    wait_until(
+        lambda: log.inner_text().count("Reservation in process") >= 3,
+        30,
+        "three reservations in the log",
+    )
     locate(".qs-process").first.click()
-    wait_until(lambda: seats_left(page) <= before - 3, 60,
-               f"seats left to go down from {before} by 3")
+    wait_until(
+        lambda: seats_left(page) <= before - 3, 60, f"seats left to go down from {before} by 3"
+    )
     wait_until(lambda: log.inner_text().count("completed") >= 3, 60, "three completed jobs")
     finish(page, "10-seat-desk", widgets)

@@ -6,10 +6,8 @@ import shutil
 import subprocess
 import sys
 
-import nbformat
-import papermill
 import pytest
-from nbtools import ARTIFACTS, FAST_PARAMETERS, NOTEBOOKS_DIR, cell_texts
+from nbtools import NOTEBOOKS_DIR, cell_texts, run_with_papermill
 
 from helpers import install, server
 
@@ -86,18 +84,8 @@ def test_task_0_command_prints_the_session():
 def test_notebook_00_uses_redis_url_and_starts_nothing(monkeypatch, tmp_path):
     monkeypatch.setenv("REDIS_URL", server.redis_url())
     monkeypatch.setenv("WORKBOOK_HOME", str(tmp_path / "unused"))
-    out = ARTIFACTS / "papermill" / "00-install-redis.redis-url.ipynb"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / "00-install-redis.ipynb"),
-        str(out),
-        parameters=FAST_PARAMETERS,
-        kernel_name="python3",
-        cwd=str(NOTEBOOKS_DIR),
-        execution_timeout=300,
-        progress_bar=False,
-    )
-    text = "".join(cell_texts(nbformat.read(out, as_version=4)))
+    nb = run_with_papermill(NOTEBOOKS_DIR / "00-install-redis.ipynb", "redis-url")
+    text = "".join(cell_texts(nb))
     assert "(REDIS_URL, started nothing)" in text
     assert "the workbook does not stop a server it did not start" in text
     assert "✅ Right: Workbook = 'Python'" in text

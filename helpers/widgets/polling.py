@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import ClassVar
 
 
 class Poller:
@@ -36,3 +37,47 @@ class Poller:
         self._stop.set()
         self._thread.join(5)
         return was_running
+
+
+class PollingWidget:
+    """Mixin for a widget kept fresh by a :class:`Poller`: ``polling``, ``stop()``, ``close()``.
+
+    The widget defines ``refresh()`` and ``_unreachable()``, calls :meth:`start_polling` at the
+    end of its ``__init__``, and its class keeps its open widgets in ``_open`` (``stop_all``).
+    """
+
+    _open: ClassVar[list[PollingWidget]]
+
+    def start_polling(self, every: float, name: str) -> None:
+        """Refresh every ``every`` seconds from a daemon thread until stopped."""
+        self._poller = Poller(self.refresh, self._unreachable, every, name)
+        type(self)._open.append(self)
+
+    @property
+    def polling(self) -> bool:
+        """True while the background refresh runs."""
+        return self._poller.running
+
+    def _after_stop(self) -> None:
+        """What else to wait for once the refresh has stopped (nothing by default)."""
+
+    def stop(self) -> bool:
+        """Stop the background refresh; True if it was running."""
+        poller = getattr(self, "_poller", None)
+        if poller is None:
+            return False
+        was_running = poller.stop()
+        self._after_stop()
+        if self in type(self)._open:
+            type(self)._open.remove(self)
+        return was_running
+
+    def close(self) -> None:
+        """Stop refreshing and close the widget."""
+        self.stop()
+        super().close()
+
+    @classmethod
+    def stop_all(cls) -> int:
+        """Stop the refresh of every open widget of this class; return how many were running."""
+        return sum(widget.stop() for widget in list(cls._open))

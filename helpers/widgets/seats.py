@@ -9,21 +9,23 @@ shows each answer of the app and every line the worker processes print
 from __future__ import annotations
 
 import threading
+from typing import ClassVar
 
 import ipywidgets as widgets
 
 from helpers import lifecycle
 from helpers.seats import SeatProcessor
 from helpers.web import burst, get, tally
-from helpers.widgets.polling import Poller
+from helpers.widgets.polling import PollingWidget
 from helpers.widgets.shop import AppNotAnswering
 
 REFRESH_SECONDS = 0.5
-_open: list[SeatDesk] = []
 
 
-class SeatDesk(widgets.VBox):
+class SeatDesk(PollingWidget, widgets.VBox):
     """Seats left, Reserve, Process and Burst buttons, and the job log, for the app at ``url``."""
+
+    _open: ClassVar[list[SeatDesk]] = []
 
     def __init__(
         self,
@@ -80,8 +82,7 @@ class SeatDesk(widgets.VBox):
             ) from None
         if processor is not None:
             processor.on_line(self._worker_line)
-        self._poller = Poller(self.refresh, self._unreachable, refresh, "seat-desk-poller")
-        _open.append(self)
+        self.start_polling(refresh, "seat-desk-poller")
 
     def write(self, line: str) -> None:
         """Add one line to the job log (safe from any thread)."""
@@ -149,31 +150,14 @@ class SeatDesk(widgets.VBox):
     def _unreachable(self) -> None:
         self.seats_left.value = "Seats left: ? (the app does not answer)"
 
-    @property
-    def polling(self) -> bool:
-        """True while the background refresh runs."""
-        return self._poller.running
-
-    def stop(self) -> bool:
-        """Stop the background refresh (and wait for bursts); True if it was running."""
-        poller = getattr(self, "_poller", None)
-        if poller is None:
-            return False
-        was_running = poller.stop()
+    def _after_stop(self) -> None:
+        """Let running bursts finish before the desk counts as stopped."""
         self.wait_for_bursts()
-        if self in _open:
-            _open.remove(self)
-        return was_running
-
-    def close(self) -> None:
-        """Stop refreshing and close the widget."""
-        self.stop()
-        super().close()
 
 
 def stop_all() -> int:
     """Stop every seat desk's background refresh; return how many were running."""
-    return sum(desk.stop() for desk in list(_open))
+    return SeatDesk.stop_all()
 
 
 lifecycle.register("seat desk", stop_all)

@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import html
 import threading
+from typing import ClassVar
 
 import ipywidgets as widgets
 
 from helpers import lifecycle
 from helpers.errors import WorkbookError
 from helpers.web import Reply, get
-from helpers.widgets.polling import Poller
+from helpers.widgets.polling import PollingWidget
 
 REFRESH_SECONDS = 0.5
-_open: list[Shop] = []
 
 
 class AppNotAnswering(WorkbookError):
     """The widget's app does not answer at its URL."""
 
 
-class Shop(widgets.VBox):
+class Shop(PollingWidget, widgets.VBox):
     """A card per product of the app at ``url``, each with price, stock and a Reserve button."""
+
+    _open: ClassVar[list[Shop]] = []
 
     def __init__(self, url: str, refresh: float = REFRESH_SECONDS) -> None:
         self.url = url.rstrip("/")
@@ -54,8 +56,7 @@ class Shop(widgets.VBox):
         self.add_class("qs-shop")
         self._lock = threading.Lock()
         self.refresh()
-        self._poller = Poller(self.refresh, self._unreachable, refresh, "shop-poller")
-        _open.append(self)
+        self.start_polling(refresh, "shop-poller")
 
     def _card(self, item: dict) -> widgets.VBox:
         item_id = item["itemId"]
@@ -105,30 +106,10 @@ class Shop(widgets.VBox):
     def _unreachable(self) -> None:
         self.status.value = "the app does not answer"
 
-    @property
-    def polling(self) -> bool:
-        """True while the background refresh runs."""
-        return self._poller.running
-
-    def stop(self) -> bool:
-        """Stop the background refresh; True if it was running."""
-        poller = getattr(self, "_poller", None)
-        if poller is None:
-            return False
-        was_running = poller.stop()
-        if self in _open:
-            _open.remove(self)
-        return was_running
-
-    def close(self) -> None:
-        """Stop refreshing and close the widget."""
-        self.stop()
-        super().close()
-
 
 def stop_all() -> int:
-    """Stop every shop's background refresh; return how many were running."""
-    return sum(shop.stop() for shop in list(_open))
+    """Stop every shop widget's background refresh; return how many were running."""
+    return Shop.stop_all()
 
 
 lifecycle.register("shop widget", stop_all)
