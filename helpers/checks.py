@@ -354,30 +354,37 @@ def check_listen_until(listen_until: Callable, r: redis.Redis, wait: float = 3.0
     return verdict(True, "listen_until returns the messages up to the stop word and unsubscribes.")
 
 
+def _race(call: Callable[[], object], clients: int, timeout: float = 30.0) -> list[object]:
+    """Run ``call()`` from ``clients`` threads released at once; its results or exceptions."""
+    start = threading.Barrier(clients)
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        start.wait()
+        try:
+            outcome: object = call()
+        except Exception as exc:  # noqa: BLE001 - the verdict names it
+            outcome = exc
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results
+
+
 def check_atomic_reservation(reserve, r, rounds: int = 5, clients: int = 40) -> Verdict:
     """Race ``reserve(r, item)`` from many threads on Suitcase 650 (2 in stock): 2 must win."""
-    import threading
-
     from helpers.stock import get_item_by_id, reserve_stock_by_id, stock_key
 
     item = get_item_by_id(3)
     for _ in range(rounds):
         reserve_stock_by_id(r, 3, 0)
-        start = threading.Barrier(clients)
-        results: list[object] = []
-
-        def client(start: threading.Barrier = start, results: list[object] = results) -> None:
-            start.wait()
-            try:
-                results.append(reserve(r, item))
-            except Exception as exc:  # the verdict names it
-                results.append(exc)
-
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        results = _race(lambda: reserve(r, item), clients)
         errors = [x for x in results if isinstance(x, Exception)]
         if errors:
             reserve_stock_by_id(r, 3, 0)
@@ -569,24 +576,7 @@ def check_take_seat(take_seat, r, seats: int = 10, clients: int = 30, rounds: in
         """One race; the reason it went wrong, or None."""
         r.set(SEATS_KEY, seats)
         r.set(ENABLED_KEY, "1")
-        start = threading.Barrier(clients)
-        results: list[object] = []
-        lock = threading.Lock()
-
-        def client() -> None:
-            start.wait()
-            try:
-                outcome: object = take_seat(r)
-            except Exception as exc:  # noqa: BLE001 - the verdict names it
-                outcome = exc
-            with lock:
-                results.append(outcome)
-
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        results = _race(lambda: take_seat(r), clients)
         if len(results) < clients:
             return f"{clients - len(results)} of {clients} calls did not return within 30 s."
         errors = [x for x in results if isinstance(x, Exception)]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import http.client
 import socket
 import threading
 
 import pytest
 from flask import jsonify
+from webtools import raw
 
 from helpers import lifecycle, web
 from helpers.server import free_port
@@ -25,16 +25,6 @@ def make_app():
         raise ValueError("a bug")
 
     return app
-
-
-def raw(port: int, path: str, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path)
-        response = conn.getresponse()
-        return response.status, response.read(), dict(response.getheaders())
-    finally:
-        conn.close()
 
 
 def port_open(port: int) -> bool:

@@ -16,6 +16,17 @@ from dataclasses import dataclass, field
 from helpers.server import free_port
 
 
+def raw(port: int, path: str, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:
+    """Status, exact body bytes and headers of one request to 127.0.0.1:``port``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path)
+        response = conn.getresponse()
+        return response.status, response.read(), dict(response.getheaders())
+    finally:
+        conn.close()
+
+
 @dataclass
 class App:
     """A running ``python -m helpers task N`` process and what it printed."""
@@ -30,13 +41,7 @@ class App:
 
     def raw(self, path: str, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:
         """Status, exact body bytes and headers of one request."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path)
-            response = conn.getresponse()
-            return response.status, response.read(), dict(response.getheaders())
-        finally:
-            conn.close()
+        return raw(self.port, path, method)
 
     def body(self, path: str) -> bytes:
         """The exact body bytes of ``GET path``."""
