@@ -65,20 +65,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("REDIS_URL"):
         return
     os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="workbook-test-")
-    from helpers import server
+    from helpers.core import server
 
     os.environ.setdefault("WORKBOOK_REDIS_PORT", str(server.free_port()))
-
-    server.start()
-    server._started_here.clear()  # the session's server: no cleanup() in a test may stop it
+    server.start()  # started, not registered with cleanup(): no test's cleanup() stops it
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop the session's workers and server; fail if anything it started is still alive."""
-    from helpers import server, workers
+    from helpers.core import lifecycle, server, workers
 
-    workers.stop_all()
-    workers.stop_registered()
+    lifecycle.stop_everything()
+    workers.stop_recorded()
     if not os.environ.get("REDIS_URL"):
         server.stop()
     deadline = time.monotonic() + 15

@@ -4,7 +4,7 @@
 
 Creates N notification jobs, runs them on real worker processes, and measures, for every
 progress event, the time from the job's ``report_progress`` call (in the work horse) to the
-moment the creator's :class:`helpers.events.Listener` hands the event to its handler.
+moment the creator's :class:`helpers.core.listener.Listener` hands the event to its handler.
 Uses ``REDIS_URL`` if set, else a fresh server of its own (as the tests do).
 """
 
@@ -30,14 +30,16 @@ def main(argv: list[str]) -> int:
     own_server = not os.environ.get("REDIS_URL")
     if own_server:
         os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="workbook-bench-")
-        from helpers.server import free_port
+        from helpers.core.server import free_port
 
         os.environ["WORKBOOK_REDIS_PORT"] = str(free_port())
     from rq import Queue
 
-    from helpers import events, server
-    from helpers.notifications import SAMPLE_JOBS, create_job, reset_queue
-    from helpers.workers import start_workers
+    from helpers.core import events, server
+    from helpers.core.listener import Listener
+    from helpers.core.workers import start_workers
+    from helpers.job_creation import create_job, reset_queue
+    from helpers.notifications import SAMPLE_JOBS
 
     try:
         connection = server.raw_connection()
@@ -52,7 +54,7 @@ def main(argv: list[str]) -> int:
                 latencies.append((time.time() - event.at) * 1000)
                 replayed += not event.live
 
-        listener = events.Listener(connection, handler)
+        listener = Listener(connection, handler)
         jobs = [create_job(queue, SAMPLE_JOBS[2 + i % 9]) for i in range(args.jobs)]
         listener.watch(jobs)
         started = time.monotonic()
@@ -61,7 +63,7 @@ def main(argv: list[str]) -> int:
         listener.wait(60)
         took = time.monotonic() - started
         reset_queue(queue)
-        events.stop_all()
+        listener.stop()
         latencies.sort()
         p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
         print(f"{args.jobs} jobs on {args.workers} workers in {took:.1f} s; "

@@ -16,7 +16,7 @@ def main(rounds: int = 10) -> None:
     """Start and stop a server in a fresh WORKBOOK_HOME ``rounds`` times; print the figures."""
     os.environ.pop("REDIS_URL", None)
     os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="bench-server-")
-    from helpers import server
+    from helpers.core import server
 
     os.environ["WORKBOOK_REDIS_PORT"] = str(server.free_port())
     times = []

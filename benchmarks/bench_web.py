@@ -36,7 +36,7 @@ class App:
     """``python -m helpers task N --port P ...`` as a process, with the lines it prints."""
 
     def __init__(self, task: int, *args: str) -> None:
-        from helpers.server import free_port
+        from helpers.core.server import free_port
 
         self.port = free_port()
         self.lines: list[str] = []
@@ -199,7 +199,7 @@ def main(argv: list[str]) -> int:
         os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="workbook-bench-")
     import redis
 
-    from helpers import server
+    from helpers.core import server
 
     try:
         r = redis.Redis.from_url(server.redis_url(), decode_responses=True)

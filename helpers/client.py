@@ -14,14 +14,34 @@ redis-py shows ``ConnectionError: Error 111 connecting to 127.0.0.1:6379. Connec
 
 from __future__ import annotations
 
-import asyncio
-import sys
-
 import redis
 import redis.asyncio as aioredis
 
-from helpers import server
-from helpers.errors import WorkbookError
+from helpers.core import server
+from helpers.core.errors import InvalidRedisURL, WrongTypeError
+
+__all__ = [
+    "CONNECTED",
+    "HASH_KEY",
+    "NOT_CONNECTED",
+    "SCHOOLS",
+    "WrongTypeError",
+    "announce",
+    "announce_async",
+    "create_async_client",
+    "create_client",
+    "create_hash",
+    "display_hash",
+    "display_school_value",
+    "display_school_value_async",
+    "error_text",
+    "is_connected",
+    "open_async_client",
+    "open_client",
+    "redis_print",
+    "set_new_school",
+    "set_new_school_async",
+]
 
 CONNECTED = "Redis client connected to the server"
 NOT_CONNECTED = "Redis client not connected to the server: {error}"
@@ -35,14 +55,6 @@ SCHOOLS: dict[str, int] = {
     "Cali": 40,
     "Paris": 2,
 }
-
-
-class InvalidRedisURL(WorkbookError):
-    """The URL given for Redis is not one redis-py can use."""
-
-
-class WrongTypeError(WorkbookError):
-    """A command met a key that holds another type (Redis's WRONGTYPE error)."""
 
 
 def error_text(exc: BaseException) -> str:
@@ -106,11 +118,6 @@ def redis_print(reply: object) -> None:
     print(f"Reply: {'OK' if reply is True else reply}", flush=True)
 
 
-def _type_of(client: redis.Redis, key: str) -> str:
-    kind = client.type(key)
-    return kind.decode() if isinstance(kind, bytes) else str(kind)
-
-
 _READERS = {
     "string": "GET",
     "hash": "HGETALL",
@@ -119,14 +126,31 @@ _READERS = {
     "zset": "ZRANGE",
     "stream": "XRANGE",
 }
+_WANTS = {"GET": "string", "HSET": "hash", "HGETALL": "hash"}
 
 
-def _wrong_type(key: str, kind: str, command: str, wanted: str) -> WrongTypeError:
+def _is_wrong_type(exc: redis.ResponseError) -> bool:
+    return str(exc).startswith("WRONGTYPE")
+
+
+def _wrong_type(key: str, kind: bytes | str, command: str) -> WrongTypeError:
+    """The one-line error for ``command`` on ``key``, which holds a ``kind``."""
+    kind = kind.decode() if isinstance(kind, bytes) else str(kind)
     reader = _READERS.get(kind, "TYPE")
     return WrongTypeError(
-        f"The key {key!r} holds a {kind}, and {command} works on a {wanted} only "
+        f"The key {key!r} holds a {kind}, and {command} works on a {_WANTS[command]} only "
         f"(read a {kind} with {reader})."
     )
+
+
+def _checked(client: redis.Redis, command: str, key: str, *args: object) -> object:
+    """Run ``command key *args``; a WRONGTYPE reply becomes a :class:`WrongTypeError`."""
+    try:
+        return client.execute_command(command, key, *args)
+    except redis.ResponseError as exc:
+        if not _is_wrong_type(exc):
+            raise
+        raise _wrong_type(key, client.type(key), command) from None
 
 
 def set_new_school(client: redis.Redis, school_name: str, value: str) -> None:
@@ -136,39 +160,18 @@ def set_new_school(client: redis.Redis, school_name: str, value: str) -> None:
 
 def display_school_value(client: redis.Redis, school_name: str) -> None:
     """GET ``school_name`` and print its value (``None`` if the key does not exist)."""
-    try:
-        value = client.get(school_name)
-    except redis.ResponseError as exc:
-        if not str(exc).startswith("WRONGTYPE"):
-            raise
-        kind = _type_of(client, school_name)
-        raise _wrong_type(school_name, kind, "GET", "string") from None
-    print(value, flush=True)
+    print(_checked(client, "GET", school_name), flush=True)
 
 
 def create_hash(client: redis.Redis, key: str, fields: dict[str, object]) -> None:
     """HSET each field of ``fields`` in ``key``, one command each, printing each reply."""
     for field, value in fields.items():
-        try:
-            reply = client.hset(key, field, value)
-        except redis.ResponseError as exc:
-            if not str(exc).startswith("WRONGTYPE"):
-                raise
-            kind = _type_of(client, key)
-            raise _wrong_type(key, kind, "HSET", "hash") from None
-        redis_print(reply)
+        redis_print(_checked(client, "HSET", key, field, value))
 
 
 def display_hash(client: redis.Redis, key: str) -> None:
     """HGETALL ``key`` and print it as a dict of strings (``{}`` if the key does not exist)."""
-    try:
-        value = client.hgetall(key)
-    except redis.ResponseError as exc:
-        if not str(exc).startswith("WRONGTYPE"):
-            raise
-        kind = _type_of(client, key)
-        raise _wrong_type(key, kind, "HGETALL", "hash") from None
-    print(value, flush=True)
+    print(_checked(client, "HGETALL", key), flush=True)
 
 
 def open_async_client(url: str | None = None) -> aioredis.Redis:
@@ -204,77 +207,7 @@ async def display_school_value_async(client: aioredis.Redis, school_name: str) -
     try:
         value = await client.get(school_name)
     except redis.ResponseError as exc:
-        if not str(exc).startswith("WRONGTYPE"):
+        if not _is_wrong_type(exc):
             raise
-        kind = await client.type(school_name)
-        raise _wrong_type(school_name, kind, "GET", "string") from None
+        raise _wrong_type(school_name, await client.type(school_name), "GET") from None
     print(value, flush=True)
-
-
-def _no_arguments(argv: list[str], task: int) -> bool:
-    if argv:
-        print(f"usage: python -m helpers task {task}  (no arguments)", file=sys.stderr)
-        return False
-    return True
-
-
-def task_connect(argv: list[str]) -> int:
-    """``0-redis_client.js``: connect and print whether it worked; 1 if the server is down."""
-    if not _no_arguments(argv, 1):
-        return 2
-    client = open_client()
-    try:
-        return 0 if announce(client) else 1
-    finally:
-        client.close()
-
-
-def task_basic_ops(argv: list[str]) -> int:
-    """``1-redis_op.js``: display Holberton, set HolbertonSanFrancisco to 100, display it."""
-    if not _no_arguments(argv, 2):
-        return 2
-    client = open_client()
-    try:
-        if not announce(client):
-            return 1
-        display_school_value(client, "Holberton")
-        set_new_school(client, "HolbertonSanFrancisco", "100")
-        display_school_value(client, "HolbertonSanFrancisco")
-    finally:
-        client.close()
-    return 0
-
-
-async def _basic_ops_async() -> int:
-    client = open_async_client()
-    try:
-        if not await announce_async(client):
-            return 1
-        await display_school_value_async(client, "Holberton")
-        await set_new_school_async(client, "HolbertonSanFrancisco", "100")
-        await display_school_value_async(client, "HolbertonSanFrancisco")
-    finally:
-        await client.aclose()
-    return 0
-
-
-def task_async_ops(argv: list[str]) -> int:
-    """``2-redis_op_async.js``: the same as task 2 with ``redis.asyncio`` and ``await``."""
-    if not _no_arguments(argv, 3):
-        return 2
-    return asyncio.run(_basic_ops_async())
-
-
-def task_hash(argv: list[str]) -> int:
-    """``4-redis_advanced_op.js``: HSET the six schools one by one, then HGETALL and print."""
-    if not _no_arguments(argv, 4):
-        return 2
-    client = open_client()
-    try:
-        if not announce(client):
-            return 1
-        create_hash(client, HASH_KEY, SCHOOLS)
-        display_hash(client, HASH_KEY)
-    finally:
-        client.close()
-    return 0

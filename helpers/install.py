@@ -8,7 +8,10 @@ from pathlib import Path
 
 import redis
 
-from helpers import server
+from helpers.core import server
+from helpers.core.home import shown
+
+__all__ = ["redis_cli", "show_snapshot", "snapshot_file", "snapshot_holds", "stop_server"]
 
 
 def _format_reply(reply: object, indent: str = "") -> str:
@@ -35,7 +38,7 @@ def _format_reply(reply: object, indent: str = "") -> str:
 def _send_raw(url: str, *args: str) -> str:
     """Send one command on a bare connection (no reply parsing) and format the raw reply."""
     pool = redis.ConnectionPool.from_url(url, protocol=2)
-    connection = pool.get_connection()
+    connection = pool.make_connection()
     try:
         connection.send_command(*args)
         try:
@@ -43,8 +46,7 @@ def _send_raw(url: str, *args: str) -> str:
         except redis.ResponseError as exc:
             return f"(error) {exc}"
     finally:
-        pool.release(connection)
-        pool.disconnect()
+        connection.disconnect()
 
 
 def redis_cli(url: str, *args: str) -> None:
@@ -88,21 +90,13 @@ def snapshot_holds(path: Path, key: str, value: str) -> bool:
     return path.exists() and b"\x00" + _rdb_string(key) + _rdb_string(value) in path.read_bytes()
 
 
-def _shown(path: Path) -> str:
-    """``path`` relative to the project when it is inside it, else as it is."""
-    try:
-        return str(path.relative_to(server.PROJECT_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def show_snapshot(r: redis.Redis, key: str = "Holberton", value: str = "School") -> None:
     """Print where ``dump.rdb`` is and whether it stores ``key`` with ``value``."""
     path = snapshot_file(r)
     if not path.exists():
-        print(f"No snapshot yet at {_shown(path)}: run SAVE first.")
+        print(f"No snapshot yet at {shown(path)}: run SAVE first.")
         return
-    print(f"{path.name} is in {_shown(path.parent)}")
+    print(f"{path.name} is in {shown(path.parent)}")
     print(f"It stores {key} = {value}: {snapshot_holds(path, key, value)}")
 
 
@@ -113,16 +107,3 @@ def stop_server() -> None:
         return
     stopped = server.stop()
     print("Server stopped; dump.rdb saved." if stopped else "The server was not running.")
-
-
-def main(argv: list[str]) -> int:
-    """``python -m helpers task 0``: find or start Redis, PING, SET, GET, SAVE."""
-    r = server.connect()
-    url = server.redis_url()
-    redis_cli(url, "PING")
-    redis_cli(url, "SET", "Holberton", "School")
-    redis_cli(url, "GET", "Holberton")
-    redis_cli(url, "SAVE")
-    show_snapshot(r)
-    r.close()
-    return 0

@@ -9,15 +9,31 @@ the connection fails; every running subscriber is stopped by ``helpers.cleanup()
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 
 import redis
 
-from helpers import lifecycle
-from helpers.client import announce, error_text, open_client
+from helpers.client import error_text
+from helpers.core import lifecycle
+from helpers.core.errors import AlreadyStarted, NoConfirmation
+from helpers.core.output import say
+from helpers.core.waiting import wait_until
+
+__all__ = [
+    "CHANNEL",
+    "KILL_WORD",
+    "MESSAGES",
+    "Subscriber",
+    "publish_all",
+    "publish_message",
+    "publish_now",
+    "subscribe",
+    "subscriber_count",
+    "wait_for_subscribers",
+    "wait_for_unsubscribed",
+]
 
 CHANNEL = "holberton school channel"
 KILL_WORD = "KILL_SERVER"
@@ -32,8 +48,6 @@ STOP_TIMEOUT = 5.0
 
 MessageHandler = Callable[[str], None]
 EndHandler = Callable[[str], None]
-_subscribers: list[Subscriber] = []
-_lock = threading.Lock()
 
 
 def publish_now(client: redis.Redis, message: str, channel: str = CHANNEL) -> int:
@@ -70,24 +84,14 @@ def wait_for_subscribers(
     client: redis.Redis, channel: str = CHANNEL, count: int = 1, timeout: float = 10.0
 ) -> bool:
     """Wait until at least ``count`` connections listen on ``channel``; False on timeout."""
-    deadline = time.monotonic() + timeout
-    while subscriber_count(client, channel) < count:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    return wait_until(lambda: subscriber_count(client, channel) >= count, timeout)
 
 
 def wait_for_unsubscribed(
     client: redis.Redis, channel: str = CHANNEL, timeout: float = 10.0
 ) -> bool:
     """Wait until nobody listens on ``channel``; False on timeout."""
-    deadline = time.monotonic() + timeout
-    while subscriber_count(client, channel) > 0:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    return wait_until(lambda: subscriber_count(client, channel) == 0, timeout)
 
 
 class Subscriber:
@@ -120,7 +124,7 @@ class Subscriber:
     def start(self, timeout: float = 5.0) -> Subscriber:
         """Subscribe (returns once the server confirmed it) and start listening in a thread."""
         if self._thread is not None:
-            raise RuntimeError("this subscriber was already started")
+            raise AlreadyStarted("This subscriber was started already: make a new Subscriber.")
         pubsub = self.client.pubsub()
         pubsub.subscribe(self.channel)
         deadline = time.monotonic() + timeout
@@ -130,15 +134,16 @@ class Subscriber:
                 break
             if time.monotonic() > deadline:
                 pubsub.close()
-                raise TimeoutError(f"no confirmation of SUBSCRIBE {self.channel!r} in {timeout} s")
+                raise NoConfirmation(
+                    f"Redis did not confirm SUBSCRIBE {self.channel!r} within {timeout} s: "
+                    "is the server overloaded? Try again."
+                )
         self._pubsub = pubsub
         self.state = "subscribed"
         self._thread = threading.Thread(
             target=self._listen, name=f"subscriber {self.channel}", daemon=True
         )
-        with _lock:
-            _subscribers[:] = [s for s in _subscribers if s.alive]
-            _subscribers.append(self)
+        lifecycle.started("pub/sub subscriber", self)
         self._thread.start()
         return self
 
@@ -167,6 +172,7 @@ class Subscriber:
                 pass
             self._pubsub.close()
             self.state = end
+            lifecycle.finished(self)
             if self.on_end is not None:
                 self.on_end(end)
 
@@ -183,9 +189,7 @@ class Subscriber:
 
     def wait_for(self, count: int, timeout: float = 5.0) -> bool:
         """Wait until ``count`` messages arrived (or the subscription ended); True if they did."""
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and self.alive and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: len(self.messages) >= count or not self.alive, timeout)
         return len(self.messages) >= count
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
@@ -196,17 +200,6 @@ class Subscriber:
         return was_alive
 
 
-def stop_all_subscribers() -> int:
-    """Stop every subscriber still listening; return how many there were."""
-    with _lock:
-        running = [s for s in _subscribers if s.alive]
-        _subscribers.clear()
-    return sum(s.stop() for s in running)
-
-
-lifecycle.register("pub/sub subscriber", stop_all_subscribers)
-
-
 def subscribe(
     client: redis.Redis,
     channel: str = CHANNEL,
@@ -214,7 +207,7 @@ def subscribe(
     on_message: MessageHandler | None = None,
 ) -> Subscriber:
     """``5-subscriber.js``: print each message until ``kill_word`` (printed too), then return."""
-    subscriber = Subscriber(client, channel, kill_word, on_message=on_message or _print_line)
+    subscriber = Subscriber(client, channel, kill_word, on_message=on_message or say)
     subscriber.start()
     try:
         while not subscriber.join(0.5):
@@ -222,29 +215,3 @@ def subscribe(
     finally:
         subscriber.stop()
     return subscriber
-
-
-def _print_line(message: str) -> None:
-    print(message, flush=True)
-
-
-def task_pubsub(argv: list[str]) -> int:
-    """``python -m helpers task 5 subscriber|publisher``: the original's two scripts."""
-    role = argv[0] if len(argv) == 1 else ""
-    if role not in ("subscriber", "publisher"):
-        print("usage: python -m helpers task 5 subscriber|publisher", file=sys.stderr)
-        return 2
-    client = open_client()
-    try:
-        if not announce(client):
-            return 1
-        if role == "subscriber":
-            subscriber = subscribe(client)
-            if subscriber.state == "failed":
-                print(f"The subscription broke: {subscriber.error}", file=sys.stderr)
-                return 1
-        else:
-            publish_all(client)
-    finally:
-        client.close()
-    return 0

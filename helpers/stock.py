@@ -10,16 +10,35 @@ without letting any other command in between, so the stock can never be oversold
 
 from __future__ import annotations
 
-import argparse
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
-from flask import Flask, Response, current_app
+from flask import Flask, Response
 
-from helpers.server import describe, redis_url
-from helpers.web import ORIGINAL_PORT, create_json_app, run_until_stopped
+from helpers.core.webapp import create_json_app, json_reply
+
+__all__ = [
+    "CONFIRMED",
+    "NOT_ENOUGH",
+    "NOT_FOUND",
+    "PRODUCTS",
+    "RESERVE_ONE",
+    "create_app",
+    "current_quantity",
+    "get_current_reserved_stock_by_id",
+    "get_item_by_id",
+    "list_products",
+    "parse_item_id",
+    "reserve_atomic",
+    "reserve_naive",
+    "reserve_stock_by_id",
+    "reset_stock",
+    "set_reserved_stock",
+    "stock_key",
+]
 
 PRODUCTS: list[dict[str, Any]] = [
     {"itemId": 1, "itemName": "Suitcase 250", "price": 50, "initialAvailableQuantity": 4},
@@ -27,7 +46,7 @@ PRODUCTS: list[dict[str, Any]] = [
     {"itemId": 3, "itemName": "Suitcase 650", "price": 350, "initialAvailableQuantity": 2},
     {"itemId": 4, "itemName": "Suitcase 1050", "price": 550, "initialAvailableQuantity": 5},
 ]
-list_products = PRODUCTS
+list_products = PRODUCTS  # the course's name (listProducts)
 MAX_ID_DIGITS = 18
 
 NOT_FOUND = {"status": "Product not found"}
@@ -54,13 +73,16 @@ def stock_key(item_id: int) -> str:
     return f"item.{item_id}"
 
 
-def reserve_stock_by_id(r: redis.Redis, item_id: int, stock: int) -> None:
-    """Set the reserved stock of ``item_id`` to ``stock`` (``SET item.<itemId> stock``)."""
+def set_reserved_stock(r: redis.Redis, item_id: int, stock: int) -> None:
+    """Set how many of ``item_id`` are reserved to ``stock`` (``SET item.<itemId> stock``)."""
     r.set(stock_key(item_id), stock)
 
 
+reserve_stock_by_id = set_reserved_stock  # the course's name (reserveStockById): it SETs
+
+
 def get_current_reserved_stock_by_id(r: redis.Redis, item_id: int) -> int:
-    """How many of ``item_id`` are reserved (0 if nothing is stored yet)."""
+    """How many of ``item_id`` are reserved, 0 if none (the course's name, as is)."""
     return int(r.get(stock_key(item_id)) or 0)
 
 
@@ -72,21 +94,29 @@ def current_quantity(r: redis.Redis, item: dict[str, Any]) -> int:
 def reset_stock(r: redis.Redis) -> None:
     """Nothing reserved: every ``item.<itemId>`` set to 0, as the app does when it starts."""
     for item in PRODUCTS:
-        reserve_stock_by_id(r, item["itemId"], 0)
+        set_reserved_stock(r, item["itemId"], 0)
 
 
-def reserve_naive(r: redis.Redis, item: dict[str, Any], pause: float = 0.0) -> bool:
+def reserve_naive(
+    r: redis.Redis,
+    item: dict[str, Any],
+    pause: float = 0.0,
+    between: Callable[[], object] | None = None,
+) -> bool:
     """Read, check, then write reserved + 1, as the original does: NOT safe under concurrency.
 
     ``pause`` stands for whatever happens between the read and the write (an ``await``, a
-    slow network); a few milliseconds make the race easy to see.
+    slow network); a few milliseconds make the race easy to see. ``between`` is called
+    there too: a ``threading.Barrier``'s ``wait`` makes every request read before any writes.
     """
     reserved = get_current_reserved_stock_by_id(r, item["itemId"])
     if reserved >= item["initialAvailableQuantity"]:
         return False
     if pause:
         time.sleep(pause)
-    reserve_stock_by_id(r, item["itemId"], reserved + 1)
+    if between is not None:
+        between()
+    set_reserved_stock(r, item["itemId"], reserved + 1)
     return True
 
 
@@ -103,71 +133,47 @@ def parse_item_id(text: str) -> int | None:
     return int(text)
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    reply = current_app.json.response(body)
-    reply.status_code = status
-    return reply
-
-
 def create_app(
-    r: redis.Redis, atomic: bool = True, pause: float = 0.0, fresh: bool = True
+    r: redis.Redis,
+    atomic: bool = True,
+    pause: float = 0.0,
+    fresh: bool = True,
+    between: Callable[[], object] | None = None,
 ) -> Flask:
     """The "In stock?" app on Redis ``r``: atomic reservations unless ``atomic=False``.
 
     ``fresh`` resets every reserved stock to 0, as the original does when it starts;
-    ``pause`` widens the race window of the naive version (ignored when atomic).
+    ``pause`` widens the race window of the naive version, and ``between`` is called inside
+    it (see :func:`reserve_naive`); both are ignored when atomic.
     """
     if fresh:
         reset_stock(r)
     app = create_json_app("stock" if atomic else "stock-naive")
 
     def reserve(item: dict[str, Any]) -> bool:
-        return reserve_atomic(r, item) if atomic else reserve_naive(r, item, pause)
+        return reserve_atomic(r, item) if atomic else reserve_naive(r, item, pause, between)
 
     @app.get("/list_products")
     def products() -> Response:
         """Every product, in the original's format."""
-        return _json(PRODUCTS)
+        return json_reply(PRODUCTS)
 
     @app.get("/list_products/<item_id>")
     def product(item_id: str) -> Response:
         """One product plus its ``currentQuantity``; 404 if there is no such product."""
         item = get_item_by_id(parse_item_id(item_id))
         if item is None:
-            return _json(NOT_FOUND, 404)
-        return _json({**item, "currentQuantity": current_quantity(r, item)})
+            return json_reply(NOT_FOUND, 404)
+        return json_reply({**item, "currentQuantity": current_quantity(r, item)})
 
     @app.get("/reserve_product/<item_id>")
     def reserve_product(item_id: str) -> Response:
         """Reserve one: 200 confirmed, 409 when none is left, 404 if there is no such product."""
         item = get_item_by_id(parse_item_id(item_id))
         if item is None:
-            return _json(NOT_FOUND, 404)
+            return json_reply(NOT_FOUND, 404)
         if reserve(item):
-            return _json({"status": CONFIRMED, "itemId": item["itemId"]})
-        return _json({"status": NOT_ENOUGH, "itemId": item["itemId"]}, 409)
+            return json_reply({"status": CONFIRMED, "itemId": item["itemId"]})
+        return json_reply({"status": NOT_ENOUGH, "itemId": item["itemId"]}, 409)
 
     return app
-
-
-def main(argv: list[str]) -> int:
-    """``python -m helpers task 12 [--port N] [--naive]``: the app of ``9-stock.js``."""
-    parser = argparse.ArgumentParser(prog="python -m helpers task 12")
-    parser.add_argument("--port", type=int, default=ORIGINAL_PORT, help="default: 1245")
-    parser.add_argument(
-        "--naive", action="store_true", help="the original's read-then-write (oversells)"
-    )
-    parser.add_argument("--pause", type=float, default=0.0, help="naive only: seconds to wait")
-    args = parser.parse_args(argv)
-    url = redis_url()
-    print(describe(url), flush=True)
-    r = redis.Redis.from_url(url, decode_responses=True)
-    try:
-        kind = "naive" if args.naive else "atomic"
-        return run_until_stopped(
-            lambda: create_app(r, atomic=not args.naive, pause=args.pause),
-            args.port,
-            f"In stock? app ({kind} reservations) listening on {{url}}",
-        )
-    finally:
-        r.close()

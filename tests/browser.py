@@ -30,7 +30,7 @@ from typing import Any
 import nbformat
 from nbtools import ARTIFACTS, NOTEBOOKS_DIR, ROOT
 
-from helpers import server
+from helpers.core import server
 
 CONFIG_DIR = ROOT / "jupyter"
 SCREENSHOTS = ARTIFACTS / "screenshots"

@@ -1,11 +1,15 @@
-"""Fixtures for the tests: clients of the session's Redis (see the root conftest)."""
+"""Fixtures for the tests: clients of the session's Redis (see the root conftest), a queue."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import redis
+from rq import Queue
 
-from helpers import server
+from helpers.core import server
+from helpers.job_creation import reset_queue
 
 
 @pytest.fixture
@@ -22,3 +26,11 @@ def raw() -> redis.Redis:
     client = redis.Redis.from_url(server.redis_url())
     yield client
     client.close()
+
+
+@pytest.fixture
+def queue(raw: redis.Redis) -> Queue:
+    """A queue of its own for one test, emptied of its jobs (and their ids) afterwards."""
+    q = Queue(f"test_{uuid.uuid4().hex[:8]}", connection=raw)
+    yield q
+    reset_queue(q)

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from helpers import checks
+from helpers.checks import client as client_checks
+from helpers.checks import pubsub as pubsub_checks
 from helpers.client import open_async_client
 from helpers.pubsub import wait_for_unsubscribed
 
@@ -29,7 +30,7 @@ def display_school_values(r, names):  # the solution cell of notebook 01
 
 
 def test_values_check_passes_on_the_solution(r, capsys):
-    assert checks.check_display_school_values(display_school_values, r).ok is True
+    assert client_checks.check_display_school_values(display_school_values, r).ok is True
     assert verdict_of(capsys).startswith(RIGHT)
     assert r.keys("check:*") == []
 
@@ -43,7 +44,7 @@ def with_pipeline(r, names):
 
 
 def test_values_check_accepts_a_pipeline(r, capsys):
-    assert checks.check_display_school_values(with_pipeline, r).ok is True
+    assert client_checks.check_display_school_values(with_pipeline, r).ok is True
     assert verdict_of(capsys).startswith(RIGHT)
 
 
@@ -82,7 +83,7 @@ def skips_missing(r, names):
     ],
 )
 def test_values_check_explains_a_wrong_answer(r, capsys, answer, reason):
-    assert checks.check_display_school_values(answer, r).ok is False
+    assert client_checks.check_display_school_values(answer, r).ok is False
     line = verdict_of(capsys)
     assert line.startswith(WRONG) and reason in line, line
     assert r.keys("check:*") == []
@@ -100,7 +101,7 @@ def run_async_check(answer) -> bool:
     async def main() -> bool:
         client = open_async_client()
         try:
-            return await checks.check_fetch_schools(answer, client)
+            return await client_checks.check_fetch_schools(answer, client)
         finally:
             await client.aclose()
 
@@ -171,7 +172,7 @@ def read_hash(r, key):  # the solution cell of notebook 03
 
 
 def test_hash_check_passes_on_the_solution(r, capsys):
-    assert checks.check_read_hash(read_hash, r).ok is True
+    assert client_checks.check_read_hash(read_hash, r).ok is True
     assert verdict_of(capsys).startswith(RIGHT)
     assert r.keys("check:*") == []
 
@@ -200,7 +201,7 @@ def raises_on_missing(r, key):
     ],
 )
 def test_hash_check_explains_a_wrong_answer(r, capsys, answer, reason):
-    assert checks.check_read_hash(answer, r).ok is False
+    assert client_checks.check_read_hash(answer, r).ok is False
     line = verdict_of(capsys)
     assert line.startswith(WRONG) and reason in line, line
     assert r.keys("check:*") == []
@@ -225,7 +226,7 @@ def listen_until(r, channel, stop_word):  # the solution cell of notebook 04
 
 
 def test_listen_check_passes_on_the_solution(r, capsys):
-    assert checks.check_listen_until(listen_until, r).ok is True
+    assert pubsub_checks.check_listen_until(listen_until, r).ok is True
     assert verdict_of(capsys).startswith(RIGHT)
     assert wait_for_unsubscribed(r, "check:channel", timeout=1)
 
@@ -285,7 +286,7 @@ def stays_subscribed(r, channel, stop_word):
 )
 def test_listen_check_explains_a_wrong_answer(r, capsys, answer, reason):
     try:
-        assert checks.check_listen_until(answer, r).ok is False
+        assert pubsub_checks.check_listen_until(answer, r).ok is False
         line = verdict_of(capsys)
         assert line.startswith(WRONG) and reason in line, line
     finally:
@@ -304,7 +305,7 @@ def test_listen_check_says_when_nothing_subscribes_in_time(r, capsys):
         return []
 
     try:
-        assert checks.check_listen_until(sleeps, r, wait=0.5).ok is False
+        assert pubsub_checks.check_listen_until(sleeps, r, wait=0.5).ok is False
     finally:
         release.set()
     line = verdict_of(capsys)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from helpers import checks
+from helpers.checks import seats as checks
 from helpers.seats import ENABLED_KEY, NOT_ENOUGH_SEATS, SEATS_KEY, NotEnoughSeats
 
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from helpers import client as hc
-from helpers.server import free_port
+from helpers.core.server import free_port
 
 TASK_2_OUTPUT = "Redis client connected to the server\nSchool\nReply: OK\n100\n"
 TASK_4_FIRST = (

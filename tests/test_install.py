@@ -9,7 +9,8 @@ import sys
 import pytest
 from nbtools import NOTEBOOKS_DIR, cell_texts, run_with_papermill
 
-from helpers import install, server
+from helpers import install
+from helpers.core import server
 
 
 def test_redis_cli_prints_command_and_reply(capsys, r):

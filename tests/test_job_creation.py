@@ -1,6 +1,6 @@
 """Task 11 (``8-job.test.js``): tests of ``create_push_notifications_jobs``.
 
-Kue's test mode becomes :func:`helpers.notifications.queue_in_test_mode`: the queue
+Kue's test mode becomes :func:`helpers.testmode.queue_in_test_mode`: the queue
 ``push_notification_code_3`` on a spare database that no worker reads, so the jobs stay
 queued for the tests to inspect; it is cleared before and after each test.
 """
@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.notifications import (
-    NotAnArray,
-    create_push_notifications_jobs,
-    job_data,
-    queue_in_test_mode,
-)
+from helpers.core.workers import start_workers
+from helpers.job_creation import NotAnArray, create_push_notifications_jobs, job_data
+from helpers.testmode import queue_in_test_mode
 
 JOBS = [
     {"phoneNumber": "4153518780", "message": "This is the code 1234 to verify your account"},
@@ -62,7 +59,6 @@ def test_an_empty_list_creates_no_job(queue):
 
 def test_no_worker_drains_the_test_queue(queue):
     create_push_notifications_jobs(JOBS[:1], queue)
-    import time
-
-    time.sleep(1)
+    with start_workers(queue.name, 1, burst=True) as worker:  # a real worker, on this queue
+        assert worker.wait(30)  # a burst worker stops once it finds its queue empty
     assert queue.count == 1

@@ -6,34 +6,27 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 from rq import Queue, Retry
 
-from helpers import events, notifications
-from helpers.notifications import (
-    SAMPLE_JOBS,
+from helpers import job_creation, notifications
+from helpers.core import events
+from helpers.core.listener import listen
+from helpers.core.workers import start_workers
+from helpers.job_creation import (
     InvalidJob,
     create_job,
     job_data,
-    kue_id,
-    kue_log,
     next_job_id,
     priority_queues,
     reset_queue,
     retry_policy,
 )
-from helpers.workers import start_workers
+from helpers.kue_log import kue_id, kue_log
+from helpers.notifications import SAMPLE_JOBS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture
-def queue(raw):
-    q = Queue(f"notif_{uuid.uuid4().hex[:8]}", connection=raw)
-    yield q
-    reset_queue(q)
 
 
 def test_send_notification_prints_the_original_line(capsys):
@@ -54,7 +47,7 @@ def test_job_ids_read_like_kue_and_restart_after_a_reset(queue):
 
 def test_an_id_already_taken_is_skipped(queue):
     first = create_job(queue, SAMPLE_JOBS[0])
-    queue.connection.delete(notifications._counter_key(queue.name))  # counter lost, job kept
+    queue.connection.delete(job_creation._counter_key(queue.name))  # counter lost, job kept
     assert create_job(queue, SAMPLE_JOBS[1]).id != first.id
 
 
@@ -127,7 +120,7 @@ def test_a_delayed_job_runs_after_its_delay(raw, queue):
     now = create_job(queue, SAMPLE_JOBS[3])
     assert delayed.get_status() == "scheduled"
     got = []
-    listener = events.listen(raw, [delayed, now], got.append)
+    listener = listen(raw, [delayed, now], got.append)
     with start_workers(queue.name, 1, with_scheduler=True):
         assert listener.wait(30)
     ended = {e.job_id: e.at for e in got if e.kind == "completed"}
@@ -140,7 +133,7 @@ def test_a_job_that_fails_twice_then_succeeds_with_attempts_and_backoff(raw, que
         queue, SAMPLE_JOBS[2], function=notifications.flaky_notification, attempts=3, backoff=1
     )
     lines = []
-    listener = events.listen(raw, [job], kue_log(lines.append))
+    listener = listen(raw, [job], kue_log(lines.append))
     with start_workers(queue.name, 1, with_scheduler=True):
         assert listener.wait(40)
     n = kue_id(job)
@@ -224,8 +217,7 @@ def test_task_10_creates_the_job_of_8_job_main(raw):
 def test_a_processor_stopped_with_ctrl_c_leaves_no_worker(raw):
     import signal
 
-    from helpers.server import pid_alive
-    from helpers.workers import descendants
+    from helpers.core.processes import descendants, pid_alive
 
     processor = task("9")
     deadline = time.monotonic() + 30

@@ -8,10 +8,10 @@ import sys
 import threading
 import time
 
-from helpers import lifecycle
 from helpers import pubsub as ps
 from helpers.client import open_client
-from helpers.server import free_port
+from helpers.core import lifecycle
+from helpers.core.server import free_port
 
 PUBLISHER_BLOCK = (
     "Redis client connected to the server\n"
@@ -85,7 +85,7 @@ def test_cleanup_stops_every_subscriber_still_listening(r):
     # what cleanup() runs, minus stopping Redis: this process started the session's server
     assert lifecycle.stop_everything()["pub/sub subscriber"] == 2
     assert not subscriber_threads()
-    assert ps.stop_all_subscribers() == 0
+    assert lifecycle.stop_everything().get("pub/sub subscriber", 0) == 0
 
 
 def test_a_subscriber_on_a_closed_port_fails_to_start():

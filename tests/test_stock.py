@@ -6,13 +6,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 import redis
 from webtools import run_task
 
 from helpers import stock
-from helpers.web import burst, serve, tally
+from helpers.core.http import burst, tally
+from helpers.core.serving import serve
 
 LIST = (
     b'[{"itemId":1,"itemName":"Suitcase 250","price":50,"initialAvailableQuantity":4},'
@@ -102,10 +104,12 @@ def test_200_concurrent_reservations_never_oversell():
 
 
 def test_the_naive_version_oversells_under_a_burst(r):
-    with serve(stock.create_app(r, atomic=False, pause=0.05), port=0) as web:
+    everyone_read = threading.Barrier(20, timeout=30)  # all 20 read before any writes
+    app = stock.create_app(r, atomic=False, between=everyone_read.wait)
+    with serve(app, port=0) as web:
         counts = tally(burst(web.url + "/reserve_product/3", 20))
-        assert counts["Reservation confirmed"] > 2
-        assert web.get("/list_products/3").json()["currentQuantity"] >= 0
+        assert counts == {"Reservation confirmed": 20}  # 20 sold, with 2 in stock
+        assert web.get("/list_products/3").json()["currentQuantity"] == 1  # each wrote 0 + 1
 
 
 @pytest.mark.parametrize(

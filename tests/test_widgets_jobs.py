@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
-from rq import Queue
 
-from helpers.notifications import SAMPLE_JOBS, create_job, reset_queue
-from helpers.server import pid_alive
-from helpers.widgets.board import JobBoard
-from helpers.widgets.creator import JobCreator
-from helpers.widgets.desk import JobDesk
-from helpers.widgets.workers import WorkerPanel
-from helpers.workers import descendants, start_workers
-
-
-@pytest.fixture
-def queue(raw):
-    q = Queue(f"board_{uuid.uuid4().hex[:8]}", connection=raw)
-    yield q
-    reset_queue(q)
+from helpers.core.processes import descendants, pid_alive
+from helpers.core.workers import start_workers
+from helpers.job_creation import create_job
+from helpers.notifications import SAMPLE_JOBS
+from helpers.widgets.job_board import JobBoard
+from helpers.widgets.job_creator import JobCreator
+from helpers.widgets.job_desk import JobDesk
+from helpers.widgets.worker_panel import WorkerPanel
 
 
 def text(output) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import lifecycle
 from helpers import pubsub as ps
-from helpers.widgets.pubsub import PubSubPanel
+from helpers.core import lifecycle
+from helpers.widgets.pubsub_panel import PubSubPanel
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import time
 import pytest
 from rq import Queue
 
-from helpers import seats
-from helpers.web import serve
-from helpers.widgets import seats as desk_module
-from helpers.widgets.seats import SeatDesk
+from helpers import seat_app
+from helpers.core import lifecycle
+from helpers.core.serving import serve
+from helpers.widgets.seat_desk import SeatDesk
 
 
 def wait_until(predicate, timeout: float = 60.0) -> bool:
@@ -27,8 +27,8 @@ def wait_until(predicate, timeout: float = 60.0) -> bool:
 @pytest.fixture
 def desk(r, raw):
     queue = Queue("reserve_seat_widget", connection=raw)
-    processor = seats.SeatProcessor(queue.name, workers=2)
-    web = serve(seats.create_app(r, queue, processor, seats=5), port=0)
+    processor = seat_app.SeatProcessor(queue.name, workers=2)
+    web = serve(seat_app.create_app(r, queue, processor, seats=5), port=0)
     widget = SeatDesk(web.url, processor, burst_size=8, refresh=0.05)
     yield widget, processor
     widget.close()
@@ -69,17 +69,17 @@ def test_reserve_process_and_burst_never_sell_more_than_the_seats(desk):
     assert widget.job_log.outputs[0]["text"].startswith("GET /reserve_seat → 202")
 
 
-def test_stop_all_stops_the_refresh_thread(desk):
+def test_cleanup_stops_the_refresh_thread(desk):
     widget, _ = desk
     assert widget.polling
-    assert desk_module.stop_all() >= 1
+    assert lifecycle.stop_everything()["seat desk"] == 1
     assert not widget.polling
     assert not [t for t in threading.enumerate() if t.name == "seat-desk-poller"]
 
 
 def test_a_stopped_app_is_said_not_to_answer(r, raw):
     queue = Queue("reserve_seat_widget", connection=raw)
-    web = serve(seats.create_app(r, queue, seats.SeatProcessor(queue.name)), port=0)
+    web = serve(seat_app.create_app(r, queue, seat_app.SeatProcessor(queue.name)), port=0)
     widget = SeatDesk(web.url, refresh=0.05)
     web.stop()
     assert widget.reserve() == ""
@@ -90,8 +90,8 @@ def test_a_stopped_app_is_said_not_to_answer(r, raw):
 
 
 def test_no_app_is_a_one_line_error():
-    from helpers.server import free_port
-    from helpers.widgets.shop import AppNotAnswering
+    from helpers.core.errors import AppNotAnswering
+    from helpers.core.server import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(AppNotAnswering, match=f"^The app at {url} does not answer: start it"):

@@ -9,8 +9,9 @@ import time
 import pytest
 
 from helpers import stock
-from helpers.web import get, serve
-from helpers.widgets import shop as shop_module
+from helpers.core import lifecycle
+from helpers.core.http import get
+from helpers.core.serving import serve
 from helpers.widgets.shop import Shop
 
 
@@ -58,7 +59,8 @@ def test_reserve_three_times_shows_1_then_0_then_not_enough(shop):
 def test_stock_updates_live_when_someone_else_reserves(shop):
     widget, web = shop
     for _ in range(3):
-        assert json.loads(get(web.url + "/reserve_product/4").body)["status"]
+        reply = json.loads(get(web.url + "/reserve_product/4").body)
+        assert reply == {"status": "Reservation confirmed", "itemId": 4}
     deadline = time.monotonic() + 5
     while widget.stock_labels[4].value != "In stock: 2" and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -69,7 +71,7 @@ def test_close_stops_the_refresh_thread(r):
     with serve(stock.create_app(r), port=0) as web:
         widget = Shop(web.url, refresh=0.05)
         assert widget.polling
-        assert shop_module.stop_all() >= 1
+        assert lifecycle.stop_everything()["shop widget"] == 1
         assert not widget.polling
     assert not [t for t in threading.enumerate() if t.name == "shop-poller"]
 
@@ -87,8 +89,8 @@ def test_a_stopped_app_is_said_not_to_answer(r):
 
 
 def test_no_app_is_a_one_line_error():
-    from helpers.server import free_port
-    from helpers.widgets.shop import AppNotAnswering
+    from helpers.core.errors import AppNotAnswering
+    from helpers.core.server import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(AppNotAnswering, match=f"^The app at {url} does not answer: start it"):

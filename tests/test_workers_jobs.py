@@ -5,22 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
 
-import pytest
-from rq import Queue, Worker
+from rq import Worker
 
-from helpers import events
-from helpers.notifications import SAMPLE_JOBS, create_job, reset_queue
-from helpers.server import pid_alive
-from helpers.workers import descendants, registry_dir, start_workers
-
-
-@pytest.fixture
-def queue(raw):
-    q = Queue(f"workers_{uuid.uuid4().hex[:8]}", connection=raw)
-    yield q
-    reset_queue(q)
+from helpers.core.listener import listen
+from helpers.core.processes import descendants, pid_alive
+from helpers.core.workers import registry_dir, start_workers
+from helpers.job_creation import create_job
+from helpers.notifications import SAMPLE_JOBS
 
 
 def test_stopping_workers_leaves_no_process_file_or_worker_record(raw, queue):
@@ -40,7 +32,7 @@ def test_stopping_workers_leaves_no_process_file_or_worker_record(raw, queue):
 def test_a_worker_killed_from_outside_takes_its_horse_and_fails_the_job_with_a_reason(raw, queue):
     job = create_job(queue, SAMPLE_JOBS[2], seconds=5)
     got = []
-    listener = events.listen(raw, [job], got.append)
+    listener = listen(raw, [job], got.append)
     group = start_workers(queue.name, 1)
     try:
         deadline = time.monotonic() + 20

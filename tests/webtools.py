@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from helpers.server import free_port
+from helpers.core.server import free_port
 
 
 def raw(port: int, path: str, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:

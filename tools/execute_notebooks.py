@@ -40,7 +40,7 @@ def execute(path: Path) -> None:
 
 def main(paths: list[str]) -> int:
     """Execute each notebook on a fresh workbook server."""
-    from helpers import server, workers
+    from helpers.core import server, workers
 
     if not os.environ.get("REDIS_URL") and server.status() is not None:
         os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="workbook-test-")
@@ -50,7 +50,7 @@ def main(paths: list[str]) -> int:
                 server.start()
             execute(Path(path))
     finally:
-        workers.stop_registered()
+        workers.stop_recorded()
         if not os.environ.get("REDIS_URL"):
             server.stop()
     return 0

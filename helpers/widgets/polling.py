@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable
 from typing import ClassVar
 
+from helpers.core import lifecycle
+
 
 class Poller:
     """Call ``refresh()`` every ``every`` seconds until stopped; ``on_error()`` when it fails."""
@@ -42,16 +44,17 @@ class Poller:
 class PollingWidget:
     """Mixin for a widget kept fresh by a :class:`Poller`: ``polling``, ``stop()``, ``close()``.
 
-    The widget defines ``refresh()`` and ``_unreachable()``, calls :meth:`start_polling` at the
-    end of its ``__init__``, and its class keeps its open widgets in ``_open`` (``stop_all``).
+    The widget defines ``refresh()`` and ``_unreachable()``, names itself in ``noun`` (what
+    ``cleanup()`` says it stopped), and calls :meth:`start_polling` at the end of its
+    ``__init__``.
     """
 
-    _open: ClassVar[list[PollingWidget]]
+    noun: ClassVar[str] = "widget"
 
     def start_polling(self, every: float, name: str) -> None:
         """Refresh every ``every`` seconds from a daemon thread until stopped."""
         self._poller = Poller(self.refresh, self._unreachable, every, name)
-        type(self)._open.append(self)
+        lifecycle.started(self.noun, self)
 
     @property
     def polling(self) -> bool:
@@ -68,16 +71,10 @@ class PollingWidget:
             return False
         was_running = poller.stop()
         self._after_stop()
-        if self in type(self)._open:
-            type(self)._open.remove(self)
+        lifecycle.finished(self)
         return was_running
 
     def close(self) -> None:
         """Stop refreshing and close the widget."""
         self.stop()
         super().close()
-
-    @classmethod
-    def stop_all(cls) -> int:
-        """Stop the refresh of every open widget of this class; return how many were running."""
-        return sum(widget.stop() for widget in list(cls._open))

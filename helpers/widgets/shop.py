@@ -14,22 +14,17 @@ from typing import ClassVar
 
 import ipywidgets as widgets
 
-from helpers import lifecycle
-from helpers.errors import WorkbookError
-from helpers.web import Reply, get
+from helpers.core.errors import AppNotAnswering
+from helpers.core.http import Reply, get
 from helpers.widgets.polling import PollingWidget
 
 REFRESH_SECONDS = 0.5
 
 
-class AppNotAnswering(WorkbookError):
-    """The widget's app does not answer at its URL."""
-
-
 class Shop(PollingWidget, widgets.VBox):
     """A card per product of the app at ``url``, each with price, stock and a Reserve button."""
 
-    _open: ClassVar[list[Shop]] = []
+    noun: ClassVar[str] = "shop widget"
 
     def __init__(self, url: str, refresh: float = REFRESH_SECONDS) -> None:
         self.url = url.rstrip("/")
@@ -106,10 +101,3 @@ class Shop(PollingWidget, widgets.VBox):
     def _unreachable(self) -> None:
         self.status.value = "the app does not answer"
 
-
-def stop_all() -> int:
-    """Stop every shop widget's background refresh; return how many were running."""
-    return Shop.stop_all()
-
-
-lifecycle.register("shop widget", stop_all)

@@ -13,11 +13,10 @@ from typing import ClassVar
 
 import ipywidgets as widgets
 
-from helpers import lifecycle
-from helpers.seats import SeatProcessor
-from helpers.web import burst, get, tally
+from helpers.core.errors import AppNotAnswering
+from helpers.core.http import burst, get, tally
+from helpers.seat_app import SeatProcessor
 from helpers.widgets.polling import PollingWidget
-from helpers.widgets.shop import AppNotAnswering
 
 REFRESH_SECONDS = 0.5
 
@@ -25,7 +24,7 @@ REFRESH_SECONDS = 0.5
 class SeatDesk(PollingWidget, widgets.VBox):
     """Seats left, Reserve, Process and Burst buttons, and the job log, for the app at ``url``."""
 
-    _open: ClassVar[list[SeatDesk]] = []
+    noun: ClassVar[str] = "seat desk"
 
     def __init__(
         self,
@@ -154,10 +153,3 @@ class SeatDesk(PollingWidget, widgets.VBox):
         """Let running bursts finish before the desk counts as stopped."""
         self.wait_for_bursts()
 
-
-def stop_all() -> int:
-    """Stop every seat desk's background refresh; return how many were running."""
-    return SeatDesk.stop_all()
-
-
-lifecycle.register("seat desk", stop_all)

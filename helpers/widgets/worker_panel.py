@@ -1,10 +1,14 @@
-"""The worker panel: start and stop N real worker processes and see the lines they print."""
+"""The worker panel: start and stop N real worker processes and see what they print.
+
+What the job functions print shows as it is; what RQ logs (stderr: a failed job's traceback,
+a worker that cannot start) shows in red.
+"""
 
 from __future__ import annotations
 
 import ipywidgets as widgets
 
-from helpers.workers import WorkerGroup, start_workers
+from helpers.core.workers import WorkerGroup, start_workers
 
 
 class WorkerPanel(widgets.VBox):
@@ -48,6 +52,7 @@ class WorkerPanel(widgets.VBox):
                 with_scheduler=True,
                 on_line=lambda line: self.out.append_stdout(line + "\n"),
             )
+            self.group.on_error(lambda line: self.out.append_stderr(line + "\n"))
             workers = self._start_label().removeprefix("Start ")
             self.status.value = f"{workers} running on {', '.join(self.queues)}"
             self.start_button.disabled = True

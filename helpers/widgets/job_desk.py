@@ -6,10 +6,10 @@ import ipywidgets as widgets
 import redis
 from rq import Queue
 
-from helpers.notifications import priority_queues
-from helpers.widgets.board import JobBoard
-from helpers.widgets.creator import JobCreator
-from helpers.widgets.workers import WorkerPanel
+from helpers.job_creation import priority_queues
+from helpers.widgets.job_board import JobBoard
+from helpers.widgets.job_creator import JobCreator
+from helpers.widgets.worker_panel import WorkerPanel
 
 
 class JobDesk(widgets.VBox):

@@ -1,6 +1,6 @@
 """The job board: one live row per job (id, phone, status, progress bar, error), like Kue's UI.
 
-A :class:`helpers.events.Listener` thread feeds it, so it updates while the kernel is idle;
+A :class:`helpers.core.listener.Listener` thread feeds it, so it updates while the kernel is idle;
 its thread ends once every job on the board has ended, and starts again when a job is added.
 Completed rows turn green and failed rows red, with the error text; a job that was retried
 says so. The board's log shows the lines Kue's creator printed (``Notification job 3 50%
@@ -15,8 +15,10 @@ import ipywidgets as widgets
 import redis
 from rq.job import Job
 
-from helpers import events
-from helpers.notifications import job_data, kue_id, kue_line
+from helpers.core import events
+from helpers.core.listener import Listener
+from helpers.job_creation import job_data
+from helpers.kue_log import kue_id, kue_line
 
 ORDER = ("queued", "scheduled", "started", "retrying", "completed", "failed", "removed")
 STYLES = {"completed": "success", "failed": "danger", "retrying": "warning", "removed": "warning"}
@@ -85,7 +87,7 @@ class JobBoard(widgets.VBox):
         self.table = widgets.VBox()
         self.feed = widgets.Output(layout=widgets.Layout(max_height="14em", overflow="auto"))
         self.feed.add_class("qs-board-log")
-        self.listener = events.Listener(connection, self._on_event)
+        self.listener = Listener(connection, self._on_event)
         super().__init__([widgets.HTML(f"<b>{title}</b>"), self.summary, self.table, self.feed])
         self.add_class("qs-job-board")
 

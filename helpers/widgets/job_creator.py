@@ -1,6 +1,6 @@
 """The job creation widget: phone, message, priority, delay, attempts; one job or the 11.
 
-Each click creates real RQ jobs with :func:`helpers.notifications.create_job`, prints
+Each click creates real RQ jobs with :func:`helpers.job_creation.create_job`, prints
 ``Notification job created: <id>`` in its own output, and adds the job to a job board.
 """
 
@@ -10,9 +10,11 @@ import ipywidgets as widgets
 from rq import Queue
 from rq.job import Job
 
-from helpers.errors import WorkbookError
-from helpers.notifications import PRIORITIES, SAMPLE_JOBS, create_job, kue_id
-from helpers.widgets.board import JobBoard
+from helpers.core.errors import WorkbookError
+from helpers.job_creation import PRIORITIES, create_job
+from helpers.kue_log import kue_id
+from helpers.notifications import SAMPLE_JOBS
+from helpers.widgets.job_board import JobBoard
 
 
 class JobCreator(widgets.VBox):

@@ -1,0 +1,48 @@
+"""What every check shares: the verdict it prints and returns, and running the learner's code."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CHECK_PREFIX = "check:"  # keys the checks write, apart from the notebooks' own
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's answer: true when right; shows nothing more in a notebook (it printed)."""
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: the sentence was printed already."""
+
+
+def verdict(ok: bool, message: str) -> Verdict:
+    """Print ``message`` after a mark that says right or not yet; return the verdict."""
+    print(f"{'✅ Right' if ok else '❌ Not yet'}: {message}")
+    return Verdict(ok, message)
+
+
+
+
+def run_captured(call: Callable[[], object]) -> tuple[str, object, BaseException | None]:
+    """Run ``call()``; return what it printed, what it returned, and what it raised."""
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            result = call()
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        return buffer.getvalue(), None, exc
+    return buffer.getvalue(), result, None
+
+
+def raised(name: str, exc: BaseException) -> str:
+    """One sentence: ``name raised Error: message.`` (one final period)."""
+    return f"{name} raised {type(exc).__name__}: {str(exc).rstrip('.')}"

@@ -1,0 +1,59 @@
+"""Stop what this kernel started: things register here when they start; ``cleanup()`` stops them.
+
+A worker group, a listener, a subscriber, a web server, a polling widget and the
+workbook's Redis each call :func:`started` when they start and :func:`finished` when they
+stop. The last cell of every notebook calls :func:`cleanup`, which stops what is still
+running and says so in one line. The same runs when the process exits, once something
+has started (the exit hook is registered then, not on import).
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Callable
+
+Stopper = Callable[[], int | bool]
+_running: list[tuple[str, object, Stopper]] = []
+_lock = threading.Lock()
+_exit_hook = False
+
+
+def started(noun: str, thing: object, stopper: Stopper | None = None) -> None:
+    """Record that ``thing`` (a singular noun such as 'worker') runs until it is stopped.
+
+    ``stopper`` stops it and says how many running things it stopped; default ``thing.stop``.
+    """
+    global _exit_hook
+    with _lock:
+        if not any(t is thing for _, t, _ in _running):
+            _running.append((noun, thing, stopper or thing.stop))
+        if not _exit_hook:
+            atexit.register(stop_everything)
+            _exit_hook = True
+
+
+def finished(thing: object) -> None:
+    """Forget ``thing``: it stopped by itself or was stopped."""
+    with _lock:
+        _running[:] = [entry for entry in _running if entry[1] is not thing]
+
+
+def stop_everything() -> dict[str, int]:
+    """Stop everything still recorded, the Redis server last; how many of each noun ran."""
+    with _lock:
+        things = list(_running)
+    things.sort(key=lambda entry: entry[0] == "Redis")
+    stopped: dict[str, int] = {}
+    for noun, thing, stopper in things:
+        stopped[noun] = stopped.get(noun, 0) + int(stopper())
+        finished(thing)
+    return stopped
+
+
+def cleanup() -> None:
+    """Stop everything this kernel started and print one line saying so."""
+    stopped = {noun: n for noun, n in stop_everything().items() if n and noun != "Redis"}
+    parts = [f"{n} {noun}{'' if n == 1 else 's'}" for noun, n in stopped.items()]
+    done = f"Stopped {', '.join(parts)}. " if parts else ""
+    print(f"{done}Nothing this notebook started is still running.")

@@ -1,0 +1,288 @@
+"""The creator side of job events: a :class:`Listener` thread that loses no event.
+
+The thread subscribes to :data:`~helpers.core.events.CHANNEL` *before* it reads anything,
+hands each event of the jobs it watches to a handler, in order, and reconciles with what
+Redis stored (each job's numbered event log and its status), so a job that ended while
+nobody listened is still reported, and no event is lost or repeated.
+
+Where it polls, and why: every :data:`RECONCILE_EVERY` s it re-reads the stored logs of
+the jobs still open (an event published while the thread was reconnecting is in the log,
+not on the channel); and when a job's last event arrived before RQ stored the job's final
+status (RQ runs the callback first), every :data:`AWAIT_POLL` s until the status is there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable
+
+import redis
+from rq.job import Job, JobStatus
+
+from helpers.core import lifecycle
+from helpers.core.errors import Stopped
+from helpers.core.events import (
+    CHANNEL,
+    COMPLETED,
+    FAILED,
+    FINAL_STATUSES,
+    REMOVED,
+    TERMINAL,
+    EventHandler,
+    JobEvent,
+)
+
+logger = logging.getLogger(__name__)
+RECONCILE_EVERY = 1.0
+AWAIT_POLL = 0.005
+STOP_TIMEOUT = 5.0
+
+
+def _last_line(text: str | None) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return "unknown error"
+    last = lines[-1]
+    head, sep, rest = last.partition(": ")
+    return rest if sep and head.replace(".", "").replace("_", "").isalnum() else last
+
+
+def _exc_string(job: Job) -> str | None:
+    result = job.latest_result()
+    return result.exc_string if result is not None else None
+
+
+def _ids(jobs: Iterable[Job | str]) -> list[str]:
+    return [job if isinstance(job, str) else job.id for job in jobs]
+
+
+class _Watched:
+    """What the listener has delivered for one job."""
+
+    __slots__ = ("awaiting", "delivered", "ended")
+
+    def __init__(self) -> None:
+        self.delivered = 0
+        self.ended = False
+        self.awaiting = False  # a last event arrived before RQ stored the job's final status
+
+
+class Listener:
+    """Deliver the events of the jobs it watches, in order, to ``handler``, in a thread.
+
+    The thread starts when jobs are watched and ends by itself once every watched job has
+    ended (completed, failed or removed); watching more jobs starts it again. After
+    :meth:`stop`, the listener is done: :meth:`watch` raises :class:`Stopped`.
+    """
+
+    def __init__(self, connection: redis.Redis, handler: EventHandler) -> None:
+        pool = connection.connection_pool  # a pool of its own: closing the caller's client is fine
+        self.connection = redis.Redis(
+            connection_pool=type(pool)(
+                connection_class=pool.connection_class, **pool.connection_kwargs
+            )
+        )
+        self.handler = handler
+        self._jobs: dict[str, _Watched] = {}
+        self._lock = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.error: Exception | None = None
+
+    # public surface
+
+    def watch(self, jobs: Iterable[Job | str]) -> Listener:
+        """Watch these jobs (objects or ids); start the thread if it is not running."""
+        if self._stop.is_set():
+            raise Stopped(
+                "This listener was stopped: make a new one, Listener(connection, handler)."
+            )
+        with self._lock:
+            for job_id in _ids(jobs):
+                self._jobs.setdefault(job_id, _Watched())
+            if self._thread is None and not self._all_ended():
+                self._thread = threading.Thread(target=self._run, daemon=True, name="job-events")
+                lifecycle.started("event listener", self)
+                self._thread.start()
+        return self
+
+    @property
+    def job_ids(self) -> list[str]:
+        """The ids of the jobs watched, in the order they were first watched."""
+        with self._lock:
+            return list(self._jobs)
+
+    @property
+    def running(self) -> bool:
+        """True while the thread runs."""
+        return self._thread is not None
+
+    def ended(self, job_id: str) -> bool:
+        """True once the job's last event (completed, failed or removed) was delivered."""
+        with self._lock:
+            return job_id in self._jobs and self._jobs[job_id].ended
+
+    def wait(self, timeout: float | None = 60) -> bool:
+        """Block until every watched job has ended and its events were delivered."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._thread is None, timeout) and self._all_ended()
+
+    def forget(self, jobs: Iterable[Job | str] | None = None) -> None:
+        """Stop following ``jobs`` (default: all) without delivering anything more of them."""
+        with self._lock:
+            for job_id in self._jobs if jobs is None else _ids(jobs):
+                if job_id in self._jobs:
+                    self._jobs[job_id].ended = True
+
+    def stop(self) -> bool:
+        """Stop the thread now; return True if it was still waiting for a job to end.
+
+        A thread whose jobs have all ended is finishing by itself: it is joined, not counted,
+        so what ``cleanup()`` reports does not depend on how fast that thread is.
+        """
+        self._stop.set()
+        with self._lock:
+            thread = self._thread
+            waiting = thread is not None and not self._all_ended()
+        if thread is not None:
+            thread.join(STOP_TIMEOUT)
+        lifecycle.finished(self)
+        return waiting
+
+    def __repr__(self) -> str:
+        with self._lock:
+            open_jobs = sum(not w.ended for w in self._jobs.values())
+        state = "stopped" if self._stop.is_set() else "running" if self.running else "idle"
+        return f"<Listener {len(self._jobs)} job(s), {open_jobs} open, {state}>"
+
+    # the thread
+
+    def _run(self) -> None:
+        try:
+            while True:
+                self._follow()
+                with self._lock:  # jobs watched while the connections closed: follow them too
+                    if self._stop.is_set() or self._all_ended():
+                        return
+        finally:
+            with self._lock:
+                self._thread = None
+                self._lock.notify_all()
+            if not self._stop.is_set():
+                lifecycle.finished(self)
+
+    def _all_ended(self) -> bool:
+        return all(w.ended for w in self._jobs.values())
+
+    def _follow(self) -> None:
+        """Subscribe, then deliver and reconcile until every watched job has ended."""
+        pubsub = self.connection.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(CHANNEL)
+            pubsub.get_message(timeout=1.0)  # the subscribe confirmation: listening from now on
+            self._deliver_until_ended(pubsub)
+        except (redis.RedisError, OSError) as exc:
+            if not self._stop.is_set():  # the server went away: say so once, stop listening
+                self.error = exc
+                self._stop.set()
+                logger.warning("job events: lost Redis (%s); no longer listening", exc)
+        finally:
+            with contextlib.suppress(redis.RedisError, OSError):
+                pubsub.close()
+                self.connection.connection_pool.disconnect()
+
+    def _deliver_until_ended(self, pubsub: redis.client.PubSub) -> None:
+        next_reconcile = 0.0
+        while not self._stop.is_set():
+            if time.monotonic() >= next_reconcile:
+                self._reconcile(self._open_jobs())
+                next_reconcile = time.monotonic() + RECONCILE_EVERY
+            with self._lock:
+                if self._all_ended():
+                    return
+                awaiting = [job_id for job_id, w in self._jobs.items() if w.awaiting]
+            if awaiting:
+                self._reconcile(awaiting)
+            message = pubsub.get_message(timeout=AWAIT_POLL if awaiting else 0.2)
+            if message and message["type"] == "message":
+                self._on_message(message["data"])
+
+    def _open_jobs(self) -> list[str]:
+        with self._lock:
+            return [job_id for job_id, w in self._jobs.items() if not w.ended]
+
+    def _on_message(self, data: bytes | str) -> None:
+        event = json.loads(data)
+        with self._lock:
+            watched = self._jobs.get(event["job_id"])
+        if watched is None or watched.ended or event["seq"] <= watched.delivered:
+            return
+        if event["seq"] == watched.delivered + 1 and event["kind"] not in TERMINAL:
+            self._deliver(watched, event, live=True)
+        else:  # a last event, or some went by unseen: go by what Redis stored
+            self._reconcile([event["job_id"]])
+
+    def _deliver(self, watched: _Watched, event: dict, live: bool) -> None:
+        fields = {k: event.get(k) for k in ("progress", "error", "attempt")}
+        job_event = JobEvent(
+            job_id=event["job_id"],
+            kind=event["kind"],
+            seq=event.get("seq", 0),
+            at=event.get("at", 0.0),
+            live=live,
+            **fields,
+        )
+        if event.get("seq"):
+            watched.delivered = event["seq"]
+        try:
+            self.handler(job_event)
+        except Exception:  # a broken handler must not stop the other jobs' events
+            logger.exception(
+                "the handler of job %s's %s event raised", job_event.job_id, job_event.kind
+            )
+        finally:
+            if job_event.ended:
+                with self._lock:
+                    watched.ended = True
+
+    def _reconcile(self, job_ids: list[str]) -> None:
+        """Deliver what each job's stored log and status hold beyond what was delivered."""
+        if not job_ids:
+            return
+        jobs = Job.fetch_many(job_ids, connection=self.connection)
+        for job_id, job in zip(job_ids, jobs, strict=True):
+            with self._lock:
+                watched = self._jobs[job_id]
+            if watched.ended:
+                continue
+            if job is None:
+                self._deliver(watched, {"job_id": job_id, "kind": REMOVED}, False)
+                continue
+            self._reconcile_one(watched, job)
+
+    def _reconcile_one(self, watched: _Watched, job: Job) -> None:
+        status = job.get_status(refresh=False)
+        watched.awaiting = False
+        for event in job.meta.get("events", [])[watched.delivered :]:
+            if event["kind"] in TERMINAL and status not in FINAL_STATUSES:
+                watched.awaiting = True  # RQ stores the status just after the callback
+                return
+            self._deliver(watched, event, live=False)
+            if watched.ended:
+                return
+        if status == JobStatus.FINISHED:
+            self._deliver(watched, {"job_id": job.id, "kind": COMPLETED}, False)
+        elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+            error = job.meta.get("error") or (
+                _last_line(_exc_string(job)) if status == JobStatus.FAILED else f"job {status}"
+            )
+            self._deliver(watched, {"job_id": job.id, "kind": FAILED, "error": error}, False)
+
+
+def listen(connection: redis.Redis, jobs: Iterable[Job | str], handler: EventHandler) -> Listener:
+    """Start a listener for ``jobs`` that calls ``handler(event)`` for each event; return it."""
+    return Listener(connection, handler).watch(jobs)
