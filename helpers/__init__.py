@@ -1,6 +1,7 @@
 """Queuing System in Python: the package behind the workbook's notebooks.
 
-Its layers, each importing only from the ones above it in this list:
+Its layers (``tests/test_layers.py`` holds them to it): the foundation imports only itself,
+the lessons the foundation, and checks, widgets and the command line those two:
 
 - ``helpers.core``: the foundation (the Redis server and connections, worker processes,
   job events, lifecycle, errors);

@@ -10,7 +10,6 @@ the connection fails; every running subscriber is stopped by ``helpers.cleanup()
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable
 
 import redis
@@ -127,17 +126,17 @@ class Subscriber:
             raise AlreadyStarted("This subscriber was started already: make a new Subscriber.")
         pubsub = self.client.pubsub()
         pubsub.subscribe(self.channel)
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def confirmed() -> bool:
             reply = pubsub.get_message(timeout=POLL_SECONDS)
-            if reply and reply["type"] == "subscribe":
-                break
-            if time.monotonic() > deadline:
-                pubsub.close()
-                raise NoConfirmation(
-                    f"Redis did not confirm SUBSCRIBE {self.channel!r} within {timeout} s: "
-                    "is the server overloaded? Try again."
-                )
+            return bool(reply) and reply["type"] == "subscribe"
+
+        if not wait_until(confirmed, timeout, every=0):
+            pubsub.close()
+            raise NoConfirmation(
+                f"Redis did not confirm SUBSCRIBE {self.channel!r} within {timeout} s: "
+                "is the server overloaded? Try again."
+            )
         self._pubsub = pubsub
         self.state = "subscribed"
         self._thread = threading.Thread(

@@ -1,4 +1,4 @@
-"""Task 13, "Can I have a seat?": 50 seats in Redis, one RQ job per reservation, the Flask app.
+"""Task 13, "Can I have a seat?": 50 seats in Redis and the RQ job that takes one.
 
 ``available_seats`` holds the number of seats left (a string, as Redis stores it) and
 ``reservation_enabled`` says whether new reservations are taken (``1``) or blocked (``0``);

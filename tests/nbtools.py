@@ -52,14 +52,9 @@ def output_text(output: dict) -> str:
 
 
 def ignores_output(cell: nbformat.NotebookNode) -> bool:
-    """True for cells whose output nbval does not compare (marker comment or tag)."""
+    """True for cells whose output nbval does not compare: tagged, never a marker comment."""
     tags = cell.metadata.get("tags", [])
-    return (
-        "# NBVAL_IGNORE_OUTPUT" in cell.source.splitlines()
-        or "# NBVAL_SKIP" in cell.source.splitlines()
-        or "nbval-ignore-output" in tags
-        or "nbval-skip" in tags
-    )
+    return "nbval-ignore-output" in tags or "nbval-skip" in tags
 
 
 def cell_texts(nb: nbformat.NotebookNode, compared_only: bool = False) -> list[str]:

@@ -59,3 +59,8 @@ def test_solution_cells_are_collapsed(nb):
     for cell in code_cells(nb):
         if "solution" in cell.metadata.get("tags", []):
             assert cell.metadata.get("jupyter", {}).get("source_hidden") is True
+
+
+def test_ignored_outputs_are_tagged_not_commented(nb):
+    commented = [c.source.splitlines()[0] for c in code_cells(nb) if "# NBVAL_" in c.source]
+    assert not commented, "tag the cell nbval-ignore-output instead of a # NBVAL_ comment"

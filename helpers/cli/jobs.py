@@ -54,10 +54,14 @@ def _process(argv: list[str], queue: str, n: int, prog: str) -> int:
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--burst", action="store_true", help="exit once the queue is empty")
     args = parser.parse_args(argv)
-    group = start_workers(
-        priority_queues(queue), n, burst=args.burst, with_scheduler=not args.burst, on_line=say
+    group = start_workers(  # what RQ logs (a failed job's traceback) reaches the terminal
+        priority_queues(queue),
+        n,
+        burst=args.burst,
+        with_scheduler=not args.burst,
+        on_line=say,
+        on_error=say_error,
     )
-    group.on_error(say_error)  # what RQ logs (a failed job's traceback) reaches the terminal
     try:
         group.wait()
     finally:

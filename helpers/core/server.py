@@ -24,7 +24,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -218,20 +217,21 @@ def _server_args(binary: str, port: int, folder: Path) -> list[str]:
 def _wait_ready(binary: str, port: int, folder: Path) -> int:
     """Wait until the daemonised server wrote its pid file and answers PING; return its pid."""
     pidfile, log, url = folder / "redis.pid", folder / "redis.log", f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + READY_TIMEOUT
-    while not (pidfile.exists() and ping(url, 0.2)):
+
+    def ready() -> bool:
         with contextlib.suppress(OSError, ValueError):
             if not pid_alive(int(pidfile.read_text())):
                 raise RedisUnavailable(
                     f"{binary} stopped at start: {_log_tail(log)} "
                     f"(log: {log}; `make clean` starts afresh)."
                 )
-        if time.monotonic() > deadline:
-            raise RedisUnavailable(
-                f"{binary} started but did not answer PING on port {port} within "
-                f"{READY_TIMEOUT:.0f} s; see {log}."
-            )
-        time.sleep(0.02)
+        return pidfile.exists() and ping(url, 0.2)
+
+    if not wait_until(ready, READY_TIMEOUT):
+        raise RedisUnavailable(
+            f"{binary} started but did not answer PING on port {port} within "
+            f"{READY_TIMEOUT:.0f} s; see {log}."
+        )
     return int(pidfile.read_text().strip())
 
 

@@ -388,11 +388,14 @@ def start_workers(
     burst: bool = False,
     with_scheduler: bool = False,
     on_line: LineHandler | None = None,
+    on_error: LineHandler | None = None,
     url: str | None = None,
 ) -> WorkerGroup:
     """Start ``n`` RQ worker processes on ``queues`` (in priority order); return the group.
 
-    With ``with_scheduler``, the first worker also runs RQ's scheduler (delayed jobs).
+    With ``with_scheduler``, the first worker also runs RQ's scheduler (delayed jobs). The
+    group is recorded for ``cleanup()`` before its first process starts, so an interrupt
+    (Ctrl+C) at any moment leaves nothing running.
     """
     names = [queues] if isinstance(queues, str) else list(queues)
     url = url or redis_url()
@@ -403,9 +406,11 @@ def start_workers(
     group = WorkerGroup(workers)
     if on_line is not None:
         group.on_line(on_line)
+    if on_error is not None:
+        group.on_error(on_error)
+    lifecycle.started("worker", group, group.stop_counting)
     for worker in workers:
         worker.start()
-    lifecycle.started("worker", group, group.stop_counting)
     return group
 
 
