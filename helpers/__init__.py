@@ -17,4 +17,11 @@ the lessons the foundation, and checks, widgets and the command line those two:
 from helpers.core.lifecycle import cleanup
 from helpers.core.server import connect, raw_connection, redis_url
 
-__all__ = ["cleanup", "connect", "raw_connection", "redis_url"]
+__all__ = ["cleanup", "connect", "finish", "raw_connection", "redis_url"]
+
+
+def finish():
+    """The last cell of a notebook: what still runs, and a button that stops it."""
+    from helpers.widgets.finish import finish as show  # ipywidgets only when a notebook asks
+
+    return show()

@@ -100,6 +100,8 @@ def reset_queue(queue: Queue) -> None:
             if job is not None:
                 job.delete(remove_from_queue=True)
         q.empty()
+        leftovers = [f"{q.key}:intermediate", *connection.scan_iter(f"{q.key}:intermediate:*")]
+        connection.delete(*leftovers)  # RQ's marks of jobs a worker was taking
     connection.delete(_counter_key(queue.name))
 
 

@@ -39,6 +39,8 @@ __all__ = [
     "count_outcomes",
     "enqueue_reservation",
     "get_current_available_seats",
+    "report_completed",
+    "report_failed",
     "reservation_enabled",
     "reserve_seat",
     "reserve_seat_job",

@@ -100,15 +100,28 @@ def code_indexes(page: NotebookPage) -> list[int]:
     return [i for i, c in enumerate(page.file.cells) if c.cell_type == "code"]
 
 
-def finish(page: NotebookPage, name: str, widgets: list[int]) -> None:
-    """Screenshot the widget's cells and the page; run the last cell (``cleanup()``) cleanly."""
+NOTHING = "Nothing this notebook started is still running."
+
+
+def stop_with_the_last_cell(page: NotebookPage, index: int) -> None:
+    """The last cell ran: if it shows its stop button, click it and see it stop everything."""
+    cell = page.page.locator(".jp-Notebook .jp-Cell").nth(index)
+    button = cell.locator(".qs-finish")
+    if button.count():
+        button.first.click()
+        wait_until(lambda: NOTHING in cell.inner_text(), 30, "the stop button's line")
+
+
+def wrap_up(page: NotebookPage, name: str, widgets: list[int]) -> None:
+    """Screenshot the widget's cells and the page; run the last cell and click its button."""
     page.screenshot(name, cells=widgets)
     page.screenshot(f"{name}-page")
     last = code_indexes(page)[-1]
-    assert "cleanup()" in page.file.cells[last].source
+    assert "finish()" in page.file.cells[last].source
     state = page.run_cell(last)
     problems = page.problems(state, only=[last])
     assert not problems, "\n".join(problems)
+    stop_with_the_last_cell(page, last)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -128,7 +141,8 @@ def test_notebook_runs_in_jupyterlab(page_of, path):
     assert not problems, f"{path.name} in JupyterLab ({seconds:.0f} s):\n" + "\n".join(problems)
     last = state["cells"][code_indexes(page)[-1]]
     text = "".join(o.get("text", "") for o in last["outputs"])
-    assert "Nothing this notebook started is still running." in text, text
+    assert text.startswith((NOTHING, "Still running: ")), text
+    stop_with_the_last_cell(page, code_indexes(page)[-1])
 
 
 # ---- the four interactions, clicked in the page --------------------------------------------
@@ -156,7 +170,7 @@ def test_pubsub_panel_shows_a_published_message(page_of):
     wait_until(lambda: message in feed.inner_text(), 30, f"the feed to show {message!r}")
     status = page.page.locator(".qs-pubsub-status").first.inner_text()
     assert "holberton school channel" in status, status
-    finish(page, "04-pubsub-panel", widgets)
+    wrap_up(page, "04-pubsub-panel", widgets)
 
 
 JOB_ROWS = 11
@@ -193,7 +207,7 @@ def test_job_board_reaches_the_final_state(page_of):
     summary = locate(".qs-board-summary").first.inner_text()
     assert "9 completed" in summary and "2 failed" in summary, summary
     locate(".qs-stop-workers").first.click()
-    finish(page, "06-job-board", widgets)
+    wrap_up(page, "06-job-board", widgets)
 
 
 def progress_value(bar) -> float:
@@ -230,7 +244,7 @@ def test_shop_reserves_the_last_suitcases(page_of):
     wait_until(lambda: "Not enough" in answer.inner_text(), 30, "the third answer")
     assert json.loads(answer.inner_text()) == {"status": "Not enough stock available", "itemId": 3}
     assert shows(0), stock.inner_text()
-    finish(page, "09-shop", widgets)
+    wrap_up(page, "09-shop", widgets)
 
 
 def seats_left(page: NotebookPage) -> int:
@@ -259,4 +273,4 @@ def test_seat_desk_reserves_and_processes(page_of):
         lambda: seats_left(page) <= before - 3, 60, f"seats left to go down from {before} by 3"
     )
     wait_until(lambda: log.inner_text().count("completed") >= 3, 60, "three completed jobs")
-    finish(page, "10-seat-desk", widgets)
+    wrap_up(page, "10-seat-desk", widgets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import redis
 
 from helpers.checks import client as client_checks
 from helpers.checks import pubsub as pubsub_checks
@@ -89,6 +90,33 @@ def test_values_check_explains_a_wrong_answer(r, capsys, answer, reason):
     assert r.keys("check:*") == []
 
 
+def test_values_check_refuses_an_answer_that_reads_a_global_client(r, capsys):
+    def on_the_global_client(_, names):  # ignores the client it is handed, reads r
+        for name, value in zip(names, r.mget(names), strict=True):
+            print(f"{name}: {value if value is not None else '(no value)'}")
+
+    r.mset({"check:HolbertonLyon": "35", "check:HolbertonTulsa": "12"})  # even if r has them
+    try:
+        assert client_checks.check_display_school_values(on_the_global_client, r).ok is False
+    finally:
+        r.delete("check:HolbertonLyon", "check:HolbertonTulsa")
+    line = verdict_of(capsys)
+    assert line == WRONG + (
+        "it sent no command to the client it was given: use the client it is handed (its first "
+        "argument), not a client of your own: the check's keys are only there."
+    )
+
+
+def test_values_check_refuses_per_key_gets_on_a_global_client(r, capsys):
+    def gets_on_the_global_client(client, names):
+        client.ping()  # touches the client it is handed, then reads another
+        for name in names:
+            print(f"{name}: {r.get(name) or '(no value)'}")
+
+    assert client_checks.check_display_school_values(gets_on_the_global_client, r).ok is False
+    assert "which holds '35', it printed 'check:HolbertonLyon: (no value)'" in verdict_of(capsys)
+
+
 # --- 02: fetch_schools ---------------------------------------------------------------------
 
 
@@ -143,6 +171,18 @@ async def drops_missing(client, names):
 
 def not_async(client, names):
     return {}
+
+
+def test_fetch_check_refuses_an_async_def_that_calls_a_synchronous_global_client(r, capsys):
+    async def on_a_sync_global_client(client, names):
+        return {name: r.get(name) for name in names}
+
+    r.mset({name: "1" for name in ("check:HolbertonNantes", "check:HolbertonTunis")})
+    try:
+        assert run_async_check(on_a_sync_global_client).ok is False
+    finally:
+        r.delete("check:HolbertonNantes", "check:HolbertonTunis")
+    assert verdict_of(capsys).startswith(WRONG + "it sent no command to the client it was given")
 
 
 @pytest.mark.parametrize(
@@ -310,3 +350,86 @@ def test_listen_check_says_when_nothing_subscribes_in_time(r, capsys):
         release.set()
     line = verdict_of(capsys)
     assert "it did not subscribe to the channel within" in line, line
+
+
+# --- 01: connect_client (task 1) -----------------------------------------------------------
+
+
+def connect_client(url):  # the solution cell of notebook 01
+    client = redis.Redis.from_url(url, decode_responses=True)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        print(f"Redis client not connected to the server: {exc}")
+    else:
+        print("Redis client connected to the server")
+    return client
+
+
+def test_connect_check_passes_on_the_solution(r, capsys):
+    assert client_checks.check_connect_client(connect_client, r).ok is True
+    assert verdict_of(capsys) == RIGHT + (
+        "connect_client says whether it reached the server, and returns its client."
+    )
+
+
+def connect_scaffold(url): ...
+
+
+def never_pings(url):
+    print("Redis client connected to the server")
+    return redis.Redis.from_url(url)
+
+
+def lets_the_error_out(url):
+    client = redis.Redis.from_url(url)
+    client.ping()
+    print("Redis client connected to the server")
+    return client
+
+
+def without_the_error(url):
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        print("Redis client not connected to the server")
+    else:
+        print("Redis client connected to the server")
+    return client
+
+
+def ignores_the_url(url):
+    return connect_client("redis://127.0.0.1:6379/0" if "/0" in url else url.rsplit("/", 1)[0])
+
+
+def returns_nothing(url):
+    connect_client(url)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (connect_scaffold, "it printed 0 lines: print exactly one."),
+        (never_pings, "redis-py connects on the first command, so send one (client.ping())"),
+        (lets_the_error_out, "it raised ConnectionError: Error 111 connecting"),
+        (without_the_error, "print 'Redis client not connected to the server: ' followed by"),
+        (ignores_the_url, "its client does not talk to the URL it was given (database 13)"),
+        (returns_nothing, "it returned None: return the client."),
+        ("nope", "connect_client is not a function"),
+    ],
+)
+def test_connect_check_explains_a_wrong_answer(r, capsys, answer, reason):
+    assert client_checks.check_connect_client(answer, r).ok is False
+    line = verdict_of(capsys)
+    assert line.startswith(WRONG) and reason in line, line
+
+
+def test_hash_check_refuses_an_answer_that_reads_a_global_client(r, capsys):
+    def on_the_global_client(_, key):
+        return {field: int(value) for field, value in r.hgetall(key).items()}
+
+    assert client_checks.check_read_hash(on_the_global_client, r).ok is False
+    assert "it returned {} for a hash that holds Lyon and Tunis: use the client it is handed" in (
+        verdict_of(capsys)
+    )

@@ -89,5 +89,6 @@ def test_notebook_00_uses_redis_url_and_starts_nothing(monkeypatch, tmp_path):
     text = "".join(cell_texts(nb))
     assert "(REDIS_URL, started nothing)" in text
     assert "the workbook does not stop a server it did not start" in text
-    assert "✅ Right: Workbook = 'Python'" in text
+    assert "✅ Right: save_key stores the key, writes dump.rdb" in text
+    assert "dump.rdb holds Workbook = Python" in text
     assert not (tmp_path / "unused" / "redis").exists()

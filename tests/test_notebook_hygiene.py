@@ -51,8 +51,20 @@ def test_first_code_cell_connects_through_helpers(nb):
     assert "connect()" in code_cells(nb)[0].source
 
 
-def test_last_cell_cleans_up(nb):
-    assert "cleanup()" in code_cells(nb)[-1].source
+def test_last_cell_offers_to_stop_what_the_notebook_started(nb):
+    """``finish()``, not ``cleanup()``: Run All must leave the widgets working."""
+    assert code_cells(nb)[-1].source.strip().endswith("finish()")
+    assert not any("cleanup()" in cell.source for cell in code_cells(nb))
+
+
+def test_every_exercise_has_a_check_and_a_solution_after_it(nb):
+    cells = code_cells(nb)
+    exercises = [i for i, c in enumerate(cells) if "exercise" in c.metadata.get("tags", [])]
+    assert exercises, "every notebook has at least one exercise"
+    for i in exercises:
+        after = cells[i + 1 : i + 4]
+        assert any("check_" in c.source for c in after[:1]), cells[i].source
+        assert any("solution" in c.metadata.get("tags", []) for c in after), cells[i].source
 
 
 def test_solution_cells_are_collapsed(nb):

@@ -7,14 +7,120 @@ import contextlib
 import inspect
 import io
 import time
+import uuid
 from collections.abc import Callable
 
 import redis
 import redis.asyncio as aioredis
 
-from helpers.checks.verdict import CHECK_PREFIX, Verdict, raised, run_captured, verdict
+from helpers.checks.verdict import (
+    CHECK_DB,
+    CHECK_PREFIX,
+    Verdict,
+    on_check_database,
+    raised,
+    run_captured,
+    verdict,
+)
+from helpers.core.server import free_port, url_of
 
-__all__ = ["check_display_school_values", "check_fetch_schools", "check_read_hash"]
+__all__ = [
+    "check_connect_client",
+    "check_display_school_values",
+    "check_fetch_schools",
+    "check_read_hash",
+]
+
+
+_CONNECTED = "Redis client connected to the server"
+_NOT_CONNECTED = "Redis client not connected to the server: "
+
+
+def check_connect_client(connect_client: Callable, r: redis.Redis) -> Verdict:
+    """Exercise 01 (task 1): ``connect_client(url)`` prints the original's line, returns a client.
+
+    It is handed a URL where nothing listens, then the URL of a database that only the
+    check knows a key of: the client it returns must read that key.
+    """
+    if not callable(connect_client):
+        return verdict(False, "connect_client is not a function: define it with def.")
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    printed, client, exc = run_captured(lambda: connect_client(closed))
+    _close(client)
+    if exc is not None:
+        return verdict(
+            False,
+            f"for a URL where nothing listens, {raised('it', exc)}: catch redis.ConnectionError "
+            f"and print {_NOT_CONNECTED!r} followed by the error.",
+        )
+    wrong = _wrong_connection_line(printed, closed=True)
+    if wrong:
+        return verdict(False, f"for a URL where nothing listens, {wrong}")
+    own = on_check_database(r)
+    token = uuid.uuid4().hex
+    own.set(f"{CHECK_PREFIX}token", token, ex=60)
+    live = url_of(own)
+    try:
+        printed, client, exc = run_captured(lambda: connect_client(live))
+        if exc is not None:
+            return verdict(False, f"for the server's URL, {raised('it', exc)}.")
+        wrong = _wrong_connection_line(printed, closed=False) or _wrong_client(client, token)
+    finally:
+        own.delete(f"{CHECK_PREFIX}token")
+        own.close()
+        _close(client)
+    if wrong:
+        return verdict(False, wrong)
+    return verdict(
+        True, "connect_client says whether it reached the server, and returns its client."
+    )
+
+
+def _close(client: object) -> None:
+    """Close what the learner's function returned, if it is a client."""
+    if isinstance(client, redis.Redis):
+        client.close()
+
+
+def _wrong_connection_line(printed: str, closed: bool) -> str | None:
+    """What is wrong with the line ``connect_client`` printed, or None."""
+    lines = printed.strip("\n").splitlines()
+    if len(lines) != 1:
+        return f"it printed {len(lines)} lines: print exactly one."
+    line = lines[0]
+    if not closed:
+        if line != _CONNECTED:
+            return f"for the server's URL it printed {line!r}, not {_CONNECTED!r}."
+        return None
+    if line == _CONNECTED:
+        return (
+            f"it printed {line!r}: redis-py connects on the first command, so send one "
+            "(client.ping()) before you say so."
+        )
+    if not line.startswith(_NOT_CONNECTED) or len(line) <= len(_NOT_CONNECTED) + 5:
+        return (
+            f"it printed {line!r}: print {_NOT_CONNECTED!r} followed by the error "
+            '(f"...: {exc}").'
+        )
+    return None
+
+
+def _wrong_client(client: object, token: str) -> str | None:
+    """What is wrong with the client ``connect_client`` returned, or None."""
+    if client is None:
+        return "it returned None: return the client."
+    if not isinstance(client, redis.Redis):
+        return f"it returned a {type(client).__name__}: return the redis.Redis client."
+    try:
+        value = client.get(f"{CHECK_PREFIX}token")
+    except redis.RedisError as exc:
+        return f"its client could not read: {type(exc).__name__}: {exc}."
+    if value not in (token, token.encode()):
+        return (
+            "its client does not talk to the URL it was given (database "
+            f"{CHECK_DB}): build it with redis.Redis.from_url(url)."
+        )
+    return None
 
 
 class _CountingRedis(redis.Redis):
@@ -28,60 +134,85 @@ class _CountingRedis(redis.Redis):
         self.sent.append(str(args[0]).upper())
         return super().execute_command(*args, **options)
 
+    def pipeline(self, *args, **kwargs):
+        """A pipeline whose ``execute()`` counts as one command sent (one round trip)."""
+        pipe = super().pipeline(*args, **kwargs)
+        execute = pipe.execute
+
+        def counted(*a, **k):
+            self.sent.append("PIPELINE")
+            return execute(*a, **k)
+
+        pipe.execute = counted
+        return pipe
+
 
 _NO_VALUE = "(no value)"
 
 
+_OWN_CLIENT = (
+    "use the client it is handed (its first argument), not a client of your own: the check's "
+    "keys are only there."
+)
+
+
 def check_display_school_values(display_school_values: Callable, r: redis.Redis) -> Verdict:
-    """Exercise 01: ``display_school_values(r, names)`` prints ``name: value`` lines, one MGET."""
+    """Exercise 01: ``display_school_values(r, names)`` prints ``name: value`` lines, one MGET.
+
+    The check's keys live in a database that only the client it hands over reads, so an
+    answer that reads through another client (a global ``r``) finds none of them.
+    """
     if not callable(display_school_values):
         return verdict(False, "display_school_values is not a function: define it with def.")
     stored = {f"{CHECK_PREFIX}HolbertonLyon": "35", f"{CHECK_PREFIX}HolbertonTulsa": "12"}
     missing = f"{CHECK_PREFIX}HolbertonAtlantis"
     names = [*stored, missing]
-    expected = [f"{name}: {stored.get(name, _NO_VALUE)}" for name in names]
-    counting = _CountingRedis(r)
-    r.delete(missing)
-    r.mset(stored)
+    own = on_check_database(r)
+    counting = _CountingRedis(own)
+    own.delete(missing)
+    own.mset(stored)
     try:
         printed, _, exc = run_captured(lambda: display_school_values(counting, list(names)))
     finally:
-        r.delete(*stored)
+        own.delete(*stored)
+        own.close()
     if exc is not None:
         return verdict(False, raised("display_school_values", exc) + ".")
-    lines = printed.strip("\n").splitlines()
-    if not lines:
-        return verdict(False, "it printed nothing: print one line, name: value, per name.")
-    if len(lines) != len(names):
-        return verdict(
-            False,
-            f"it printed {len(lines)} lines for {len(names)} names: print one line per name.",
-        )
-    for name, line, want in zip(names, lines, expected, strict=True):
-        if line == want:
-            continue
-        if name == missing:
-            return verdict(
-                False,
-                f"for the key {name!r}, which does not exist, it printed {line!r}: MGET gives "
-                f"None there, so print {want!r}.",
-            )
-        return verdict(
-            False,
-            f"for the key {name!r}, which holds {stored[name]!r}, it printed {line!r}, "
-            f"not {want!r}.",
-        )
-    if len(counting.sent) > 1:
-        return verdict(
-            False,
-            f"it sent {len(counting.sent)} commands ({', '.join(counting.sent)}): read every "
-            "key with one MGET, r.mget(names).",
-        )
+    wrong = _wrong_lines(printed.strip("\n").splitlines(), names, stored, counting.sent)
+    if wrong:
+        return verdict(False, wrong)
     return verdict(
         True,
         "display_school_values prints every value, and (no value) for a missing key, "
         "in one round trip.",
     )
+
+
+def _wrong_lines(lines: list[str], names: list[str], stored: dict, sent: list[str]) -> str | None:
+    """What is wrong with the lines ``display_school_values`` printed, or None."""
+    if not lines:
+        return "it printed nothing: print one line, name: value, per name."
+    if len(lines) != len(names):
+        return f"it printed {len(lines)} lines for {len(names)} names: print one line per name."
+    if not sent:
+        return f"it sent no command to the client it was given: {_OWN_CLIENT}"
+    for name, line in zip(names, lines, strict=True):
+        want = f"{name}: {stored.get(name, _NO_VALUE)}"
+        if line == want:
+            continue
+        if name not in stored:
+            return (
+                f"for the key {name!r}, which does not exist, it printed {line!r}: MGET gives "
+                f"None there, so print {want!r}."
+            )
+        held = stored[name]
+        return f"for the key {name!r}, which holds {held!r}, it printed {line!r}, not {want!r}."
+    if len(sent) > 1:
+        return (
+            f"it sent {len(sent)} commands ({', '.join(sent)}): read every key with one MGET, "
+            "r.mget(names)."
+        )
+    return None
 
 
 class _SlowAsyncRedis(aioredis.Redis):
@@ -127,7 +258,10 @@ async def _wrong_result(result: object, expected: dict[str, str | None]) -> str 
 async def check_fetch_schools(
     fetch_schools: Callable, client: aioredis.Redis, delay: float = 0.2
 ) -> Verdict:
-    """Exercise 02: ``await fetch_schools(client, names)`` GETs every name at once with gather."""
+    """Exercise 02: ``await fetch_schools(client, names)`` GETs every name at once with gather.
+
+    The check's keys live in a database that only the client it hands over reads.
+    """
     if not inspect.iscoroutinefunction(fetch_schools):
         return verdict(
             False,
@@ -142,23 +276,36 @@ async def check_fetch_schools(
     }
     missing = f"{CHECK_PREFIX}HolbertonAtlantis"
     names = [*stored, missing]
-    expected = {name: stored.get(name) for name in names}
-    slow = _SlowAsyncRedis(client, delay)
-    await client.delete(missing)
-    await client.mset(stored)
-    buffer = io.StringIO()
+    own = on_check_database(client)
+    slow = _SlowAsyncRedis(own, delay)
+    await own.delete(missing)
+    await own.mset(stored)
     start = time.monotonic()
     try:
-        with contextlib.redirect_stdout(buffer):
+        with contextlib.redirect_stdout(io.StringIO()):
             result = await fetch_schools(slow, list(names))
     except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
         return verdict(False, raised("fetch_schools", exc) + ".")
     finally:
         elapsed = time.monotonic() - start
-        await client.delete(*stored)
+        await own.delete(*stored)
+    try:
+        expected = {name: stored.get(name) for name in names}
+        return await _fetch_verdict(result, expected, slow, elapsed)
+    finally:
+        await own.aclose()
+
+
+async def _fetch_verdict(
+    result: object, expected: dict[str, str | None], slow: _SlowAsyncRedis, elapsed: float
+) -> Verdict:
+    """The verdict on what ``fetch_schools`` returned, sent and took."""
+    if not slow.sent and result is not None and not inspect.isawaitable(result):
+        return verdict(False, f"it sent no command to the client it was given: {_OWN_CLIENT}")
     wrong = await _wrong_result(result, expected)
     if wrong:
         return verdict(False, wrong)
+    n, delay = len(expected), slow.delay
     if slow.sent == ["MGET"]:
         return verdict(
             False,
@@ -168,13 +315,13 @@ async def check_fetch_schools(
     if elapsed >= 2.5 * delay:
         return verdict(
             False,
-            f"it took {elapsed:.1f} s for {len(names)} GETs that wait {delay:.1f} s each: it "
+            f"it took {elapsed:.1f} s for {n} GETs that wait {delay:.1f} s each: it "
             "awaited them one after another; start them together with asyncio.gather.",
         )
     return verdict(
         True,
-        f"fetch_schools ran its {len(names)} GETs at once: each waits {delay:.1f} s, and all "
-        f"took about {delay:.1f} s, not {len(names) * delay:.1f} s.",
+        f"fetch_schools ran its {n} GETs at once: each waits {delay:.1f} s, and all "
+        f"took about {delay:.1f} s, not {n * delay:.1f} s.",
     )
 
 
@@ -185,16 +332,21 @@ def check_read_hash(read_hash: Callable, r: redis.Redis) -> Verdict:
     key, missing = f"{CHECK_PREFIX}HolbertonSchools", f"{CHECK_PREFIX}NoSuchHash"
     fields = {"Lyon": "7", "Tunis": "12"}
     expected = {"Lyon": 7, "Tunis": 12}
-    r.delete(key, missing)
-    r.hset(key, mapping=fields)
+    own = on_check_database(r)  # only the client handed over sees the check's hash
+    own.delete(key, missing)
+    own.hset(key, mapping=fields)
     try:
-        _, result, exc = run_captured(lambda: read_hash(r, key))
+        _, result, exc = run_captured(lambda: read_hash(own, key))
         if exc is not None:
             return verdict(False, raised("read_hash", exc) + ".")
         if result is None:
             return verdict(False, "it returned None: return the dict instead of printing it.")
         if not isinstance(result, dict):
             return verdict(False, f"it returned a {type(result).__name__}: return a dict.")
+        if result == {}:
+            return verdict(
+                False, f"it returned {{}} for a hash that holds Lyon and Tunis: {_OWN_CLIENT}"
+            )
         if set(result) != set(expected):
             return verdict(
                 False, f"it returned the fields {sorted(result)}; the hash has {sorted(expected)}."
@@ -207,7 +359,7 @@ def check_read_hash(read_hash: Callable, r: redis.Redis) -> Verdict:
             )
         if result != expected or not all(type(v) is int for v in result.values()):
             return verdict(False, f"it returned {result!r} for a hash holding Lyon=7 and Tunis=12.")
-        _, empty, exc = run_captured(lambda: read_hash(r, missing))
+        _, empty, exc = run_captured(lambda: read_hash(own, missing))
         if exc is not None:
             return verdict(False, raised("for a key that does not exist, read_hash", exc) + ".")
         if empty != {}:
@@ -217,5 +369,6 @@ def check_read_hash(read_hash: Callable, r: redis.Redis) -> Verdict:
                 "(HGETALL answers an empty hash).",
             )
     finally:
-        r.delete(key, missing)
+        own.delete(key, missing)
+        own.close()
     return verdict(True, "read_hash returns the hash as a dict of ints, and {} for a missing key.")

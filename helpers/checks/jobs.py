@@ -10,9 +10,12 @@ import redis
 from rq import Queue
 from rq.job import Job
 
-from helpers.checks.verdict import Verdict, verdict
+from helpers.checks.verdict import Verdict, raised, run_captured, verdict
 from helpers.core.events import JobEvent
-from helpers.job_creation import job_data, reset_queue
+from helpers.core.listener import Listener
+from helpers.core.server import url_of
+from helpers.core.workers import start_workers
+from helpers.job_creation import CreatedJobs, job_data, reset_queue
 from helpers.kue_log import kue_id
 from helpers.notifications import SAMPLE_JOBS
 
@@ -49,8 +52,12 @@ def check_create_notification_job(
             return verdict(False, f"it returned {job!r}: return the job that enqueue gives.")
         if queue.get_job_ids() != [job.id]:
             return verdict(False, "the job is not on the queue it was given: use queue.enqueue.")
-        if job.func_name != "helpers.notifications.send_notification":
-            return verdict(False, f"the job runs {job.func_name}: enqueue send_notification.")
+        if not job.func_name.endswith(".send_notification"):
+            return verdict(
+                False,
+                f"the job runs {job.func_name}: enqueue send_notification (the workbook's, from "
+                "helpers.notifications, or yours from my_jobs).",
+            )
         if tuple(job.args) != (data["phoneNumber"], data["message"]) or job.kwargs:
             return verdict(
                 False,
@@ -58,7 +65,10 @@ def check_create_notification_job(
                 "and the message, in that order.",
             )
         if kue_id(job) != "1":
-            return verdict(False, f"its id is {job.id!r}: give it job_id=next_job_id(queue).")
+            again = ", called once (each call takes a new number)" if job.id.endswith("-2") else ""
+            return verdict(
+                False, f"its id is {job.id!r}: give it job_id=next_job_id(queue){again}."
+            )
         if buffer.getvalue().strip() != "Notification job created: 1":
             return verdict(
                 False,
@@ -109,54 +119,114 @@ def _stop_listener(created: object) -> None:
         listener.stop()
 
 
+_NOT_AN_ARRAY = "Jobs is not an array"
+_LISTEN = "listen to their events: listen(queue.connection, the_jobs_you_created, kue_log())"
+
+
 def check_create_push_notifications_jobs(create: Callable, connection: redis.Redis) -> Verdict:
-    """Exercise 07: the learner's own ``create_push_notifications_jobs(jobs, queue)``."""
+    """Exercise 07: the learner's ``create_push_notifications_jobs(jobs, queue)``, events included.
+
+    It refuses three non-lists, creates two jobs on the check's own queue, then a real
+    worker runs them, and the lines the learner's listener prints are compared with Kue's.
+    """
     if not callable(create):
         return verdict(False, "create_push_notifications_jobs is not a function: define it.")
     queue = _job_check_queue(connection, "create_push_notifications_jobs")
-    created = None
+    created, buffer = None, io.StringIO()
     try:
-        for not_a_list in ("nope", 42, {"phoneNumber": "4153518780"}):
+        wrong = _refuses_non_lists(create, queue)
+        if wrong:
+            return verdict(False, wrong)
+        with contextlib.redirect_stdout(buffer):  # the listener's thread prints here too
             try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    create(not_a_list, queue)
-            except Exception as exc:  # noqa: BLE001
-                if str(exc) != "Jobs is not an array":
-                    return verdict(
-                        False,
-                        f"for {not_a_list!r} it raised {exc!r}: the message "
-                        "must be exactly 'Jobs is not an array'.",
-                    )
-            else:
-                return verdict(
-                    False,
-                    f"for {not_a_list!r} it raised nothing: raise an error "
-                    "with the message 'Jobs is not an array'.",
-                )
-        if queue.count:
-            return verdict(False, "it created jobs for an input that is not a list.")
-        buffer = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(buffer):
-                created = create(SAMPLE_JOBS[2:4], queue)
-        except Exception as exc:  # noqa: BLE001
-            return verdict(False, f"for a list of two jobs it raised {type(exc).__name__}: {exc}.")
-        jobs = queue.get_jobs()
-        if [job_data(job) for job in jobs] != SAMPLE_JOBS[2:4]:
-            return verdict(
-                False,
-                f"the queue holds {len(jobs)} job(s), not the two it was given, "
-                "in order: enqueue one job per item.",
-            )
-        printed = buffer.getvalue().splitlines()
-        if printed != ["Notification job created: 1", "Notification job created: 2"]:
-            return verdict(
-                False,
-                f"it printed {printed!r}: print 'Notification job created: <id>' for each job.",
-            )
+                created = create(_TWO_JOBS, queue)
+            except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+                return verdict(False, raised("for a list of two jobs it", exc) + ".")
+            wrong = _wrong_jobs(queue, created) or _run_and_wait(queue, created)
+        if wrong:
+            return verdict(False, wrong)
+        wrong = _wrong_log(buffer.getvalue().splitlines(), list(created))
     finally:
         _stop_listener(created)
         reset_queue(queue)
+    if wrong:
+        return verdict(False, wrong)
     return verdict(
-        True, "create_push_notifications_jobs refuses a non-list and creates one job per item."
+        True,
+        "create_push_notifications_jobs refuses a non-list, creates one job per item, "
+        "and logs their events as Kue's creator does.",
     )
+
+
+_TWO_JOBS = [SAMPLE_JOBS[1], SAMPLE_JOBS[3]]  # a blacklisted number, then a fine one
+
+
+def _refuses_non_lists(create: Callable, queue: Queue) -> str | None:
+    """What is wrong with how ``create`` treats inputs that are not lists, or None."""
+    for not_a_list in ("nope", 42, {"phoneNumber": "4153518780"}):
+        _, created, exc = run_captured(lambda x=not_a_list: create(x, queue))
+        _stop_listener(created)
+        if exc is None:
+            return (
+                f"for {not_a_list!r} it raised nothing: raise an error with the message "
+                f"{_NOT_AN_ARRAY!r}."
+            )
+        if str(exc) != _NOT_AN_ARRAY:
+            return f"for {not_a_list!r} it raised {exc!r}: the message must be {_NOT_AN_ARRAY!r}."
+    if queue.count:
+        return "it created jobs for an input that is not a list: check before you create."
+    return None
+
+
+def _wrong_jobs(queue: Queue, created: object) -> str | None:
+    """What is wrong with the jobs on ``queue`` and what ``create`` returned, or None."""
+    jobs = queue.get_jobs()
+    if [job_data(job) for job in jobs] != _TWO_JOBS:
+        return (
+            f"the queue holds {len(jobs)} job(s), not the two it was given, in order: "
+            "create one job per item with create_job(queue, data)."
+        )
+    listener = getattr(created, "listener", None)
+    if not isinstance(listener, Listener):
+        return (
+            f"it returned {type(created).__name__}, with no listener: {_LISTEN}, and return "
+            "CreatedJobs(jobs, listener)."
+        )
+    if set(listener.job_ids) != {job.id for job in jobs}:
+        return f"its listener does not follow the two jobs it created: {_LISTEN}."
+    return None
+
+
+def _run_and_wait(queue: Queue, created: CreatedJobs) -> str | None:
+    """Run the jobs on a real worker, and wait for the learner's listener to log them."""
+    workers = start_workers(queue.name, 1, burst=True, url=url_of(queue.connection))
+    try:
+        if not workers.wait(60):
+            return "the worker did not finish the two jobs within 60 s."
+    finally:
+        workers.stop()
+    if not created.listener.wait(15):
+        return "its listener was still waiting 15 s after the jobs ended: listen with kue_log()."
+    return None
+
+
+def _wrong_log(printed: list[str], jobs: list[Job]) -> str | None:
+    """What is wrong with the lines printed while the jobs were created and ran, or None."""
+    ids = [kue_id(job) for job in jobs]
+    created = [f"Notification job created: {i}" for i in ids]
+    if printed[:2] != created:
+        return f"it printed {printed[:2]!r} first: print 'Notification job created: <id>' per job."
+    bad, good = (f"Notification job {i}" for i in ids)
+    expected = [
+        f"{bad} 0% complete",
+        f"{bad} failed: Phone number {_TWO_JOBS[0]['phoneNumber']} is blacklisted",
+        f"{good} 0% complete",
+        f"{good} 50% complete",
+        f"{good} completed",
+    ]
+    events = printed[2:]
+    if not events:
+        return f"the jobs ran, but nothing logged their events: {_LISTEN}."
+    if events != expected:
+        return f"while the jobs ran it printed {events!r}, not Kue's {expected!r}."
+    return None

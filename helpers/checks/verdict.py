@@ -6,8 +6,12 @@ import contextlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+Client = TypeVar("Client")
 
 CHECK_PREFIX = "check:"  # keys the checks write, apart from the notebooks' own
+CHECK_DB = 13  # the database a check's client reads: only the client it hands over sees it
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,12 @@ def verdict(ok: bool, message: str) -> Verdict:
     return Verdict(ok, message)
 
 
+def on_check_database(client: Client) -> Client:
+    """A client like ``client`` (sync or async, same server and options) on ``CHECK_DB``."""
+    pool = client.connection_pool
+    kwargs = {**pool.connection_kwargs, "db": CHECK_DB}
+    own_pool = type(pool)(connection_class=pool.connection_class, **kwargs)
+    return type(client)(connection_pool=own_pool)
 
 
 def run_captured(call: Callable[[], object]) -> tuple[str, object, BaseException | None]:

@@ -1,10 +1,14 @@
 """The job creation widget: phone, message, priority, delay, attempts; one job or the 11.
 
 Each click creates real RQ jobs with :func:`helpers.job_creation.create_job`, prints
-``Notification job created: <id>`` in its own output, and adds the job to a job board.
+``Notification job created: <id>`` in its own output, and adds the job to a job board. The
+jobs run the workbook's ``send_notification_with_progress`` (slowed by ``seconds``), or a job
+function of the learner's, ``function(phone_number, message)``, as it is.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import ipywidgets as widgets
 from rq import Queue
@@ -13,17 +17,24 @@ from rq.job import Job
 from helpers.core.errors import WorkbookError
 from helpers.job_creation import PRIORITIES, create_job
 from helpers.kue_log import kue_id
-from helpers.notifications import SAMPLE_JOBS
+from helpers.notifications import SAMPLE_JOBS, send_notification_with_progress
 from helpers.widgets.job_board import JobBoard
 
 
 class JobCreator(widgets.VBox):
     """A form that creates notification jobs on ``queue`` and puts them on ``board``."""
 
-    def __init__(self, queue: Queue, board: JobBoard | None = None, seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        board: JobBoard | None = None,
+        seconds: float = 0.5,
+        function: Callable[[str, str], object] | None = None,
+    ) -> None:
         self.queue = queue
         self.board = board
         self.seconds = seconds
+        self.function = function or send_notification_with_progress
         style = {"description_width": "6em"}
         self.phone = widgets.Text("4153518743", description="Phone", style=style)
         self.message = widgets.Text(
@@ -44,15 +55,8 @@ class JobCreator(widgets.VBox):
         self.backoff = widgets.BoundedFloatText(
             1, min=0, max=600, description="Backoff (s)", style=style
         )
-        for field, name in (
-            (self.phone, "phone"),
-            (self.message, "message"),
-            (self.priority, "priority"),
-            (self.delay, "delay"),
-            (self.attempts, "attempts"),
-            (self.backoff, "backoff"),
-        ):
-            field.add_class(f"qs-job-{name}")
+        for name in ("phone", "message", "priority", "delay", "attempts", "backoff"):
+            getattr(self, name).add_class(f"qs-job-{name}")
         self.create_button = widgets.Button(description="Create job", button_style="primary")
         self.create_button.add_class("qs-create-job")
         self.samples_button = widgets.Button(
@@ -82,7 +86,10 @@ class JobCreator(widgets.VBox):
             self.out.append_stderr(f"{exc}\n")
 
     def _create(self, data: dict[str, str], **options) -> Job:
-        job = create_job(self.queue, data, seconds=self.seconds, **options)
+        own = self.function is send_notification_with_progress
+        job = create_job(
+            self.queue, data, function=self.function, seconds=self.seconds if own else 0, **options
+        )
         self.created.append(job)
         self.out.append_stdout(f"Notification job created: {kue_id(job)}\n")
         if self.board is not None:

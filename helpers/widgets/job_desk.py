@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ipywidgets as widgets
 import redis
 from rq import Queue
@@ -16,11 +18,17 @@ class JobDesk(widgets.VBox):
     """Create jobs, start workers, watch the board: Kue's UI for one queue, in a cell."""
 
     def __init__(
-        self, connection: redis.Redis, queue_name: str, workers: int = 2, seconds: float = 0.5
+        self,
+        connection: redis.Redis,
+        queue_name: str,
+        workers: int = 2,
+        seconds: float = 0.5,
+        function: Callable[[str, str], object] | None = None,
     ) -> None:
+        """``function``: the jobs' function (default: the workbook's, slowed by ``seconds``)."""
         self.queue = Queue(queue_name, connection=connection)
         self.board = JobBoard(connection, title=f"Jobs of {queue_name}")
-        self.creator = JobCreator(self.queue, self.board, seconds=seconds)
+        self.creator = JobCreator(self.queue, self.board, seconds=seconds, function=function)
         self.workers = WorkerPanel(priority_queues(queue_name), n=workers)
         super().__init__(
             [

@@ -1,14 +1,46 @@
 """The worker panel: start and stop N real worker processes and see what they print.
 
-What the job functions print shows as it is; what RQ logs (stderr: a failed job's traceback,
-a worker that cannot start) shows in red.
+What the job functions print shows as it is; what RQ logs (stderr: a worker that cannot
+start, a warning) shows in red, and a failed job's traceback as one red line, the job and the
+exception's last line (the whole traceback stays in ``group.errors``).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import ipywidgets as widgets
 
 from helpers.core.workers import WorkerGroup, start_workers
+from helpers.kue_log import kue_id
+
+FAILED_JOB = re.compile(r"^(?P<time>\S+) .*: job (?P<id>\S+): exception raised while executing")
+CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
+
+
+class TracebackFolder:
+    """Hand each stderr line on (blank ones dropped), a failed job's traceback as one line."""
+
+    def __init__(self, show: Callable[[str], None]) -> None:
+        self.show = show
+        self.header: re.Match | None = None
+
+    def __call__(self, line: str) -> None:
+        """Take one stderr line of a worker."""
+        header = FAILED_JOB.match(line)
+        if not line.strip():
+            return
+        if header:
+            self.header = header
+        elif self.header is None:
+            self.show(line)
+        elif line.startswith(CHAINED):
+            return
+        elif not line.startswith((" ", "Traceback")):
+            job = f"job #{kue_id(self.header['id'])} ({self.header['id']})"
+            self.show(f"{self.header['time']} {job} failed: {line}")
+            self.header = None
 
 
 class WorkerPanel(widgets.VBox):
@@ -52,7 +84,7 @@ class WorkerPanel(widgets.VBox):
                 with_scheduler=True,
                 on_line=lambda line: self.out.append_stdout(line + "\n"),
             )
-            self.group.on_error(lambda line: self.out.append_stderr(line + "\n"))
+            self.group.on_error(TracebackFolder(lambda line: self.out.append_stderr(line + "\n")))
             workers = self._start_label().removeprefix("Start ")
             self.status.value = f"{workers} running on {', '.join(self.queues)}"
             self.start_button.disabled = True
