@@ -41,10 +41,13 @@ def finished(thing: object) -> None:
         _running[:] = [entry for entry in _running if entry[1] is not thing]
 
 
-def stop_everything() -> dict[str, int]:
-    """Stop everything still recorded, the Redis server last; how many of each noun ran."""
+def stop_everything(keep: tuple[str, ...] = ()) -> dict[str, int]:
+    """Stop everything still recorded (but the nouns in ``keep``), the Redis server last.
+
+    Returns how many of each noun ran.
+    """
     with _lock:
-        things = list(_running)
+        things = [entry for entry in _running if entry[0] not in keep]
     things.sort(key=lambda entry: entry[0] == "Redis")
     stopped: dict[str, int] = {}
     for noun, thing, stopper in things:
