@@ -16,7 +16,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 FAST := -m "not slow and not browser"
 
-.PHONY: setup lab test test-fast test-floors stop clean
+.PHONY: setup lab test test-fast test-floors stop clean student
 
 setup: $(STAMP)
 
@@ -54,6 +54,12 @@ test-fast: setup
 test-floors: $(FLOORS)/.installed
 	$(FLOORS)/bin/ruff check helpers tests tools benchmarks conftest.py
 	$(FLOORS)/bin/python -m pytest tests $(FAST) -p no:cacheprovider
+
+# The student edition of every notebook (solutions removed, exercise and check outputs
+# cleared) for a class: `make student`, or `make student STUDENT_DIR=path`. Git ignores student/.
+STUDENT_DIR ?= student
+student: setup
+	$(BIN)/python -m helpers student $(STUDENT_DIR)
 
 stop:
 	@if test -x $(BIN)/python; then $(BIN)/python -m helpers stop; else echo "Nothing to stop (no .venv)."; fi

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import redis
 
-from helpers.core import server
+from helpers.core import secret, server
 from helpers.core.home import shown
 
 __all__ = ["redis_cli", "show_snapshot", "snapshot_file", "snapshot_holds", "stop_server"]
@@ -57,9 +58,12 @@ def redis_cli(url: str, *args: str) -> None:
     """
     cli = shutil.which("redis-cli")
     if cli:
-        done = subprocess.run(
-            [cli, "-u", url, "--no-raw", *args], capture_output=True, text=True, timeout=30
-        )
+        # the password goes in REDISCLI_AUTH, not on the command line that `ps` shows to all
+        bare, user, password = secret.split_credentials(url)
+        env = dict(os.environ, REDISCLI_AUTH=password) if password else None
+        named = ("--user", user) if user and user != secret.USER else ()
+        command = [cli, "-u", bare, *named, "--no-raw", *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
         reply = (done.stdout or done.stderr).rstrip("\n")
     else:
         reply = _send_raw(url, *args)

@@ -4,7 +4,8 @@ nbval and papermill prove the kernel side. This test opens each notebook in the 
 JupyterLab that ``make lab`` starts, clears the stored outputs, runs every cell from the
 page's Run menu, and checks what the page shows: every cell ran, no error except in cells
 tagged ``raises-exception``, every widget rendered as a widget (not as its text fallback).
-Then it clicks the widgets of notebooks 04, 06, 09 and 10 as a learner would. Screenshots
+Then it clicks the widgets of notebooks 04, 06, 09 and 10 as a learner would (and, in 09,
+opens the link to the app that the notebook printed, through JupyterLab). Screenshots
 of each page go to ``tests/artifacts/screenshots/`` and stay there after the run.
 
 Needs Playwright (a test extra) and Debian's ``chromium``; without them the test is
@@ -26,6 +27,7 @@ from pathlib import Path
 import pytest
 from browser import SCREENSHOTS, JupyterLab, NotebookPage, chromium, missing_tool, wait_until
 from nbtools import NOTEBOOKS_DIR, notebooks
+from test_stock import LIST
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -226,8 +228,24 @@ def progress_value(bar) -> float:
     )
 
 
+def open_the_printed_link(page: NotebookPage) -> tuple[str, bytes]:
+    """The link to the app that the notebook printed (through JupyterLab), opened in a tab."""
+    anchor = page.page.locator(".jp-OutputArea-output a[href*='/proxy/']").first
+    href = anchor.get_attribute("href")
+    assert anchor.inner_text() == href, "the link shown is not the link followed"
+    tab = page.page.context.new_page()
+    try:
+        reply = tab.goto(href)
+        return href, reply.body() if reply.status == 200 else f"{reply.status}".encode()
+    finally:
+        tab.close()
+
+
 def test_shop_reserves_the_last_suitcases(page_of):
     page, widgets = open_at_widget(page_of, "09", ".qs-reserve-3", ".qs-shop-answer")
+    href, body = open_the_printed_link(page)
+    assert re.fullmatch(rf"{re.escape(page.lab.base)}/proxy/\d+/list_products", href), href
+    assert body == LIST, body[:200]
     locate = page.page.locator
     stock, answer = locate(".qs-stock-3").first, locate(".qs-shop-answer").first
     reserve = locate(".qs-product-3 .qs-reserve-3").first

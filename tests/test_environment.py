@@ -83,11 +83,16 @@ def test_binder_start_starts_redis_then_runs_the_command(tmp_path):
     env["WORKBOOK_HOME"] = str(tmp_path)
     env["WORKBOOK_REDIS_PORT"] = str(server.free_port())
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    command = "import redis, sys; print('PING ->', redis.Redis.from_url(sys.argv[1]).ping())"
+    command = (  # the server's password is in the learner's folder (helpers/core/secret.py)
+        "import pathlib, redis, sys; password = pathlib.Path(sys.argv[2]).read_text().strip(); "
+        "url = sys.argv[1].replace('://', f'://:{password}@');"
+        "print('PING ->', redis.Redis.from_url(url).ping())"
+    )
     url = f"redis://127.0.0.1:{env['WORKBOOK_REDIS_PORT']}/0"
+    password = str(tmp_path / "redis" / "password")
     try:
         done = subprocess.run(
-            ["bash", str(ROOT / "binder" / "start"), "python", "-c", command, url],
+            ["bash", str(ROOT / "binder" / "start"), "python", "-c", command, url, password],
             env=env,
             capture_output=True,
             text=True,

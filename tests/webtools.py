@@ -58,15 +58,22 @@ class App:
 
 
 @contextlib.contextmanager
-def run_task(task: int, *args: str) -> Iterator[App]:
-    """Start ``python -m helpers task N --port <free> args...``; stop it (SIGTERM) afterwards."""
-    port = free_port()
+def run_task(
+    task: int, *args: str, default_port: bool = False, env: dict[str, str] | None = None
+) -> Iterator[App]:
+    """Start ``python -m helpers task N --port <free> args...``; stop it (SIGTERM) afterwards.
+
+    ``default_port``: no ``--port`` (the app picks 1245 or the next free port; ``app.port``
+    is the one it says it listens on). ``env``: the environment (default: this process's).
+    """
+    port = 0 if default_port else free_port()
+    command = [sys.executable, "-u", "-m", "helpers", "task", str(task), *args]
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "helpers", "task", str(task), "--port", str(port), *args],
+        command if default_port else [*command, "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        env=dict(os.environ if env is None else env, PYTHONUNBUFFERED="1"),
     )
     app = App(process, port)
     started = threading.Event()
@@ -75,6 +82,7 @@ def run_task(task: int, *args: str) -> Iterator[App]:
         for raw in process.stdout:
             app.lines.append(raw.rstrip("\n"))
             if "listening on" in raw:
+                app.port = int(raw.split("listening on http://127.0.0.1:")[1].split()[0])
                 started.set()
         started.set()
 

@@ -14,7 +14,10 @@ USAGE = """usage: python -m helpers COMMAND
   redis start|stop|status|url   the workbook's Redis server (REDIS_URL, if set, wins)
   stop                          stop the workbook's workers, then its Redis server
   worker QUEUE... [--burst]     run one RQ worker on QUEUEs (in priority order)
-  task N [args...]              run what the original course's script for task N does"""
+  task N [args...]              run what the original course's script for task N does
+  doctor                        check what the workbook needs here; name the fix of each failure
+  student [DIR]                 write the notebooks' student edition (no solutions) into DIR
+  grade NOTEBOOK... [--csv F]   run learners' notebooks; print and write each exercise's points"""
 
 
 def _dispatch(command: str, rest: list[str]) -> int | None:
@@ -34,6 +37,18 @@ def _dispatch(command: str, rest: list[str]) -> int | None:
         from helpers.cli.tasks import run
 
         return run(rest)
+    if command == "doctor":
+        from helpers.cli.doctor import main as doctor_main
+
+        return doctor_main(rest)
+    if command == "student":
+        from helpers.cli.student import main as student_main
+
+        return student_main(rest)
+    if command == "grade":
+        from helpers.cli.grade import main as grade_main
+
+        return grade_main(rest)
     return None
 
 

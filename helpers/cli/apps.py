@@ -1,4 +1,8 @@
-"""Tasks 12–13 as commands: the two web apps on port 1245, served until Ctrl+C."""
+"""Tasks 12–13 as commands: the two web apps on port 1245, served until Ctrl+C.
+
+Port 1245 taken (another learner's app on the same machine), they take the next free port
+and say which; under JupyterLab they also print the link that opens the app in the browser.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,13 @@ from helpers.seat_app import create_app as create_seat_app
 from helpers.seats import QUEUE_NAME
 from helpers.stock import create_app as create_stock_app
 
+PORT_HELP = f"default: {ORIGINAL_PORT}, or the next free port if it is taken"
+
 
 def task_stock(argv: list[str]) -> int:
     """``python -m helpers task 12 [--port N] [--naive]``: the app of ``9-stock.js``."""
     parser = argparse.ArgumentParser(prog="python -m helpers task 12")
-    parser.add_argument("--port", type=int, default=ORIGINAL_PORT, help="default: 1245")
+    parser.add_argument("--port", type=int, default=None, help=PORT_HELP)
     parser.add_argument(
         "--naive", action="store_true", help="the original's read-then-write (oversells)"
     )
@@ -42,7 +48,7 @@ def task_stock(argv: list[str]) -> int:
 def task_seats(argv: list[str]) -> int:
     """``python -m helpers task 13 [--port N] [--workers N]``: the app of ``100-seat.js``."""
     parser = argparse.ArgumentParser(prog="python -m helpers task 13")
-    parser.add_argument("--port", type=int, default=ORIGINAL_PORT, help="default: 1245")
+    parser.add_argument("--port", type=int, default=None, help=PORT_HELP)
     parser.add_argument("--workers", type=int, default=2, help="worker processes on /process")
     args = parser.parse_args(argv)
     url = redis_url()

@@ -1,9 +1,14 @@
-"""``python -m helpers redis start|stop|status|url`` and ``python -m helpers stop``."""
+"""``python -m helpers redis start|stop|status|url`` and ``python -m helpers stop``.
+
+Only ``url`` prints the password (in the URL, for the learner's own ``redis-cli -u`` and
+``rq info -u``); every other line shows the URL without it.
+"""
 
 from __future__ import annotations
 
 import sys
 
+from helpers.core.secret import without_password
 from helpers.core.server import (
     describe,
     external_url,
@@ -14,6 +19,11 @@ from helpers.core.server import (
     stop,
 )
 from helpers.core.workers import stop_recorded
+
+
+def _shown() -> str:
+    """``REDIS_URL`` as it may be printed: without its password."""
+    return without_password(external_url() or "")
 
 
 def stop_all() -> int:
@@ -27,12 +37,12 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else "status"
     if command == "start":
         if external_url():
-            print(f"REDIS_URL is set ({external_url()}): nothing to start.")
+            print(f"REDIS_URL is set ({_shown()}): nothing to start.")
             return 0 if ping(external_url()) else 1
         print(describe(start().url))
     elif command == "stop":
         if external_url():
-            print(f"REDIS_URL is set ({external_url()}): the workbook started nothing to stop.")
+            print(f"REDIS_URL is set ({_shown()}): the workbook started nothing to stop.")
             return 0
         stopped = stop()
         print(
@@ -43,9 +53,7 @@ def main(argv: list[str]) -> int:
     elif command == "status":
         if external_url():
             up = ping(external_url())
-            print(
-                describe(external_url()) if up else f"REDIS_URL {external_url()} does not answer."
-            )
+            print(describe(external_url()) if up else f"REDIS_URL {_shown()} does not answer.")
             return 0 if up else 1
         state = status()
         if state is None:

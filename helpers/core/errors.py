@@ -66,3 +66,7 @@ class AppNotAnswering(WorkbookError):
 
 class MissingPackage(WorkbookError):
     """A package the workbook needs is not installed in this Python."""
+
+
+class WrongFolder(WorkbookError):
+    """A folder given to a command cannot be used; the message names the one to give."""

