@@ -226,13 +226,43 @@ def _server_args(binary: str, config: Path, port: int, folder: Path) -> list[str
         "dir": str(folder),
         "dbfilename": "dump.rdb",
         "save": "60 1",
-        "appendonly": "no",
+        # every acknowledged write reaches the append-only file within a second, so a crash
+        # of the server loses nothing it acknowledged (notebook 00); a folder that has only
+        # a snapshot starts without it once, to load the snapshot (see _keep_every_write)
+        "appendonly": "yes" if _has_aof(folder) else "no",
+        "appendfsync": "everysec",
         "daemonize": "yes",
         "pidfile": str(folder / "redis.pid"),
         "logfile": str(folder / "redis.log"),
     }
     words = (word for key, value in options.items() for word in (f"--{key}", value))
     return [binary, str(config), *words]
+
+
+def _has_aof(folder: Path) -> bool:
+    """True if ``folder`` holds an append-only file, or no data at all (a new folder)."""
+    return (folder / "appendonlydir").is_dir() or not (folder / "dump.rdb").exists()
+
+
+def _keep_every_write(url: str, timeout: float = READY_TIMEOUT) -> None:
+    """Turn the append-only file on in a server started from a snapshot, and wait for it.
+
+    Redis started with ``appendonly yes`` on a folder that has only ``dump.rdb`` would start
+    empty; so such a folder starts once without it, and the file is built from the data.
+    """
+    client = redis.Redis.from_url(url, decode_responses=True)
+    try:
+        client.config_set("appendonly", "yes")
+        wait_until(
+            lambda: (
+                client.info("persistence").get("aof_rewrite_in_progress") == 0
+                and client.info("persistence").get("aof_enabled") == 1
+            ),
+            timeout,
+            every=0.05,
+        )
+    finally:
+        client.close()
 
 
 class _PortTaken(Exception):
@@ -276,6 +306,7 @@ def _launch(binary: str, config: Path, port: int, folder: Path) -> int:
     (folder / "redis.pid").unlink(missing_ok=True)
     log = folder / "redis.log"
     offset = log.stat().st_size if log.exists() else 0
+    from_snapshot = not _has_aof(folder)
     args = _server_args(binary, config, port, folder)
     done = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=30)
     if done.returncode != 0:
@@ -283,7 +314,12 @@ def _launch(binary: str, config: Path, port: int, folder: Path) -> int:
             f"{binary} did not start ({done.stderr.strip() or done.stdout.strip()}); "
             f"see {log}. Fix: {FIXES}."
         )
-    return _wait_ready(binary, port, folder, offset)
+    pid = _wait_ready(binary, port, folder, offset)
+    if from_snapshot:
+        _keep_every_write(
+            secret.with_password(f"redis://127.0.0.1:{port}/0", secret.read_password(folder))
+        )
+    return pid
 
 
 def _launch_on_a_free_port(binary: str, config: Path, folder: Path) -> tuple[int, int]:
