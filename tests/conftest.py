@@ -29,6 +29,16 @@ def raw() -> redis.Redis:
 
 
 @pytest.fixture
+def own_server(tmp_path, monkeypatch) -> server.ServerState:
+    """A workbook server of the test's own, in a fresh home (to crash at will), stopped after."""
+    monkeypatch.setenv("WORKBOOK_HOME", str(tmp_path))
+    monkeypatch.setenv("WORKBOOK_REDIS_PORT", str(server.free_port()))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
 def queue(raw: redis.Redis) -> Queue:
     """A queue of its own for one test, emptied of its jobs (and their ids) afterwards."""
     q = Queue(f"test_{uuid.uuid4().hex[:8]}", connection=raw)

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 
-import pytest
 import redis
 from rq import Queue
+from servertools import crash_and_restart
 
 from helpers.core import server
-from helpers.core.processes import ProcessRecord
-from helpers.core.waiting import wait_until
 from helpers.notifications import send_notification
 
 
-@pytest.fixture
-def own_server(tmp_path, monkeypatch):
-    """A workbook server of its own, in a fresh home, stopped afterwards."""
-    monkeypatch.setenv("WORKBOOK_HOME", str(tmp_path))
-    monkeypatch.setenv("WORKBOOK_REDIS_PORT", str(server.free_port()))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    yield
-    server.stop()
-
-
-def crash_and_restart() -> server.ServerState:
-    """SIGKILL the workbook's server (no SHUTDOWN, no snapshot), then start it again."""
-    state = server.status()
-    record = ProcessRecord(state.pid, state.started)
-    os.kill(state.pid, signal.SIGKILL)
-    assert wait_until(lambda: not record.is_running(), 10)
-    return server.start()
-
-
 def test_300_jobs_survive_a_crash_of_the_server(own_server):
-    state = server.start()
-    queue = Queue("durable", connection=redis.Redis.from_url(state.url))
+    queue = Queue("durable", connection=redis.Redis.from_url(own_server.url))
     for i in range(300):
         queue.enqueue(send_notification, f"41535{i:05d}", "hello")
     time.sleep(1.2)  # appendfsync everysec: within a second, what was acknowledged is on disk
@@ -47,9 +23,8 @@ def test_300_jobs_survive_a_crash_of_the_server(own_server):
 
 
 def test_a_folder_with_only_a_snapshot_keeps_its_data_and_gains_the_aof(own_server, tmp_path):
-    state = server.start()
     folder = tmp_path / "redis"
-    redis.Redis.from_url(state.url).set("Holberton", "School")
+    redis.Redis.from_url(own_server.url).set("Holberton", "School")
     server.stop()
     for entry in (folder / "appendonlydir").iterdir():  # as a folder from before the AOF
         entry.unlink()

@@ -9,6 +9,10 @@ Where it polls, and why: every :data:`RECONCILE_EVERY` s it re-reads the stored 
 the jobs still open (an event published while the thread was reconnecting is in the log,
 not on the channel); and when a job's last event arrived before RQ stored the job's final
 status (RQ runs the callback first), every :data:`AWAIT_POLL` s until the status is there.
+
+When Redis goes away, the thread says so in one line (``on_status``), waits for it with
+backoff (:mod:`helpers.core.outage`), then subscribes again and reconciles: what happened
+meanwhile is delivered from the stored logs, in order. Past the limit it stops, in one line.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import redis
 from rq.job import Job, JobStatus
@@ -35,6 +39,7 @@ from helpers.core.events import (
     EventHandler,
     JobEvent,
 )
+from helpers.core.outage import OUTAGE_LIMIT, REDIS_DOWN, RedisWatch
 
 logger = logging.getLogger(__name__)
 RECONCILE_EVERY = 1.0
@@ -76,10 +81,18 @@ class Listener:
 
     The thread starts when jobs are watched and ends by itself once every watched job has
     ended (completed, failed or removed); watching more jobs starts it again. After
-    :meth:`stop`, the listener is done: :meth:`watch` raises :class:`Stopped`.
+    :meth:`stop`, the listener is done: :meth:`watch` raises :class:`Stopped`. It rides out a
+    Redis restart, and says so through ``on_status(line)`` (default: a logged warning).
     """
 
-    def __init__(self, connection: redis.Redis, handler: EventHandler) -> None:
+    def __init__(
+        self,
+        connection: redis.Redis,
+        handler: EventHandler,
+        *,
+        on_status: Callable[[str], None] | None = None,
+        outage_limit: float = OUTAGE_LIMIT,
+    ) -> None:
         pool = connection.connection_pool  # a pool of its own: closing the caller's client is fine
         self.connection = redis.Redis(
             connection_pool=type(pool)(
@@ -92,6 +105,9 @@ class Listener:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.error: Exception | None = None
+        self._outage = RedisWatch(
+            self.connection, on_status or logger.warning, who="job events", limit=outage_limit
+        )
 
     # public surface
 
@@ -185,11 +201,15 @@ class Listener:
             pubsub.subscribe(CHANNEL)
             pubsub.get_message(timeout=1.0)  # the subscribe confirmation: listening from now on
             self._deliver_until_ended(pubsub)
-        except (redis.RedisError, OSError) as exc:
-            if not self._stop.is_set():  # the server went away: say so once, stop listening
+        except REDIS_DOWN as exc:  # the server went away: wait for it, then follow again
+            self._outage.check(exc)
+            if not self._outage.wait_until_back(self._stop) and not self._stop.is_set():
                 self.error = exc
                 self._stop.set()
-                logger.warning("job events: lost Redis (%s); no longer listening", exc)
+        except redis.RedisError as exc:  # refused, not gone (a lost password): say it, stop
+            self.error = exc
+            self._stop.set()
+            logger.warning("job events: Redis refused them (%s); no longer listening", exc)
         finally:
             with contextlib.suppress(redis.RedisError, OSError):
                 pubsub.close()

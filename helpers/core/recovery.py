@@ -1,17 +1,27 @@
-"""Settle the job that a dead worker left STARTED: retried if it has attempts left, else failed.
+"""Settle the jobs a dead worker left behind: retried if it has attempts left, else failed.
 
 RQ does the same by itself (``AbandonedJobError``) only after the worker's heartbeat
 expires, about 90 s later; the workbook knows at once when a worker it started dies.
+
+A job can also be caught between two steps. RQ moves its id from the queue to
+``<queue>:intermediate`` (``LMOVE``), registers the execution as started, and only then,
+in the work horse, marks the job started; a worker that dies, or a Redis that goes away,
+in between leaves a job that is queued and in no queue. RQ fails such a job after ten
+minutes or more; here it is put back at the head of its queue, for it never ran:
+:func:`recover_jobs` for a registered one, :func:`requeue_stranded` for one that is not.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable
 
 import redis
 from rq import Queue
 from rq.callbacks import execute_failure_callback
+from rq.executions import Execution
+from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job, JobStatus
 from rq.job_lifecycle import record_job_failure
 from rq.registry import StartedJobRegistry
@@ -42,24 +52,88 @@ def _settle(connection: redis.Redis, job: Job, member: bytes, key: str, reason: 
     return job.id, outcome, str(error)
 
 
+# Take one id out of the intermediate list (and the started registry) and put it back at the
+# head of its queue, unless another worker did so already: atomic, so a job is queued once.
+_PUT_BACK = """
+redis.call('ZREM', KEYS[3], ARGV[2])
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
+  redis.call('LPUSH', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+def _put_back(connection: redis.Redis, job: Job, member: bytes | str = "") -> bool:
+    """Put a job taken from its queue but never started back at the head of the queue."""
+    queue = Queue(job.origin, connection=connection)
+    registry = StartedJobRegistry(job.origin, connection=connection)
+    keys = [IntermediateQueue(queue.key, connection).key, queue.key, registry.key]
+    return bool(connection.register_script(_PUT_BACK)(keys=keys, args=[job.id, member]))
+
+
+def _owner(connection: redis.Redis, job: Job, member: bytes) -> str:
+    """The worker running ``job``: the job says once started; before, only its execution does."""
+    if job.get_status(refresh=False) == JobStatus.STARTED:
+        return job.worker_name or ""
+    execution = Execution.from_composite_key(member.decode(), connection)
+    with contextlib.suppress(ValueError):
+        execution.refresh()
+    return execution.worker_name
+
+
 def recover_jobs(
     connection: redis.Redis, queues: Iterable[str], worker_name: str, reason: str
 ) -> list[Settled]:
-    """Settle the jobs ``worker_name`` left STARTED on ``queues``; ``(id, outcome, reason)`` each.
+    """Settle the jobs ``worker_name`` left behind on ``queues``; ``(id, outcome, reason)`` each.
 
-    The outcome is ``"retried"`` or ``"failed"``; the worker's record in Redis is removed.
+    A job it was running is ``"retried"`` or ``"failed"``; a job it had taken but not yet
+    started is ``"requeued"``. The worker's record in Redis is removed.
     """
     settled = []
     for name in queues:
         registry = StartedJobRegistry(name, connection=connection)
         for member in connection.zrange(registry.key, 0, -1):
             job = Job.fetch_many([member.decode().split(":")[0]], connection=connection)[0]
-            if job is None or job.worker_name != worker_name:
+            if job is None or _owner(connection, job, member) != worker_name:
                 continue
-            if job.get_status(refresh=False) == JobStatus.STARTED:
+            status = job.get_status(refresh=False)
+            if status == JobStatus.STARTED:
                 settled.append(_settle(connection, job, member, registry.key, reason))
+            elif status == JobStatus.QUEUED and _put_back(connection, job, member):
+                settled.append((job.id, "requeued", f"{reason} before this job started"))
     with contextlib.suppress(Exception):
         dead = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name, connection)
         if dead is not None:
             dead.register_death()
     return settled
+
+
+def _stranded(connection: redis.Redis, queue: Queue) -> set[str]:
+    """Ids in ``queue``'s intermediate list that are queued, not started."""
+    registry = StartedJobRegistry(queue.name, connection=connection)
+    started = {member.decode().split(":")[0] for member in connection.zrange(registry.key, 0, -1)}
+    ids = [i for i in IntermediateQueue(queue.key, connection).get_job_ids() if i not in started]
+    jobs = Job.fetch_many(ids, connection=connection)
+    return {j.id for j in jobs if j is not None and j.get_status(False) == JobStatus.QUEUED}
+
+
+def requeue_stranded(
+    connection: redis.Redis, queues: Iterable[str], grace: float = 1.0
+) -> list[str]:
+    """Put back on their queues the jobs a Redis outage left taken but not started; their ids.
+
+    A job only counts if it is still stranded after ``grace`` s: a worker that has just
+    taken one registers it within milliseconds.
+    """
+    found = {name: _stranded(connection, Queue(name, connection=connection)) for name in queues}
+    if not any(found.values()):
+        return []
+    time.sleep(grace)
+    moved = []
+    for name, ids in found.items():
+        still = ids & _stranded(connection, Queue(name, connection=connection))
+        for job in Job.fetch_many(sorted(still), connection=connection):
+            if job is not None and _put_back(connection, job):
+                moved.append(job.id)
+    return moved

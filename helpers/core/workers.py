@@ -38,6 +38,7 @@ import redis
 from helpers.core import lifecycle
 from helpers.core.errors import AlreadyStarted
 from helpers.core.home import workbook_home
+from helpers.core.outage import OUTAGE_LIMIT, status_kind
 from helpers.core.processes import ProcessRecord, descendants, kill_all
 from helpers.core.recovery import Settled, recover_jobs
 from helpers.core.server import redis_url
@@ -61,6 +62,19 @@ def _serialized(handler: LineHandler) -> LineHandler:
             handler(line)
 
     return call
+
+
+def _once_for_all(handler: LineHandler) -> LineHandler:
+    """``handler`` for several workers' stderr: each says Redis went away; the group once."""
+    last: list[str | None] = [None]
+
+    def call(line: str) -> None:
+        kind = status_kind(line)
+        if kind is None or kind != last[0]:
+            last[0] = kind or last[0]
+            handler(line)
+
+    return _serialized(call)
 
 
 class _Lines:
@@ -103,12 +117,14 @@ class WorkerProcess:
         name: str | None = None,
         burst: bool = False,
         with_scheduler: bool = False,
+        outage_limit: float = OUTAGE_LIMIT,
     ) -> None:
         self.queues = list(queues)
         self.url = url
         self.name = name or f"workbook-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.burst = burst
         self.with_scheduler = with_scheduler
+        self.outage_limit = outage_limit
         self.process: subprocess.Popen | None = None
         self.record: ProcessRecord | None = None
         self.recovered: list[Settled] = []
@@ -123,6 +139,7 @@ class WorkerProcess:
         """The command line of the worker process."""
         args = [sys.executable, "-u", "-m", "helpers", "worker", *self.queues]
         args += ["--parent", str(os.getpid()), "--name", self.name]
+        args += ["--outage-limit", f"{self.outage_limit:g}"]
         return args + ["--burst"] * self.burst + ["--with-scheduler"] * self.with_scheduler
 
     def start(self) -> WorkerProcess:
@@ -211,8 +228,8 @@ class WorkerProcess:
         self._record_file().unlink(missing_ok=True)
         if code == 0 or (self._stopping and code == -signal.SIGTERM):
             return
-        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited ({code})"
-        reason = f"worker {self.name} was {how}"
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited ({code})"
+        reason = f"worker {self.name} {how}"
         last = next((line for line in reversed(self.errors) if line.strip()), "")
         self.exit_reason = f"{reason}: {last}" if last else reason
         connection = redis.Redis.from_url(self.url)
@@ -339,8 +356,11 @@ class WorkerGroup:
             worker.on_line(shared)
 
     def on_error(self, handler: LineHandler) -> None:
-        """Call ``handler(line)`` for every stderr line of any worker (earlier ones replayed)."""
-        shared = _serialized(handler)
+        """Call ``handler(line)`` for every stderr line of any worker (earlier ones replayed).
+
+        Redis going away is said by every worker; ``handler`` gets each of those lines once.
+        """
+        shared = _once_for_all(handler)
         for worker in self.workers:
             worker.on_error(shared)
 
@@ -390,17 +410,25 @@ def start_workers(
     on_line: LineHandler | None = None,
     on_error: LineHandler | None = None,
     url: str | None = None,
+    outage_limit: float = OUTAGE_LIMIT,
 ) -> WorkerGroup:
     """Start ``n`` RQ worker processes on ``queues`` (in priority order); return the group.
 
     With ``with_scheduler``, the first worker also runs RQ's scheduler (delayed jobs). The
     group is recorded for ``cleanup()`` before its first process starts, so an interrupt
-    (Ctrl+C) at any moment leaves nothing running.
+    (Ctrl+C) at any moment leaves nothing running. The workers ride out a Redis restart;
+    if Redis stays away ``outage_limit`` s, they stop (:mod:`helpers.core.worker_main`).
     """
     names = [queues] if isinstance(queues, str) else list(queues)
     url = url or redis_url()
     workers = [
-        WorkerProcess(names, url, burst=burst, with_scheduler=with_scheduler and i == 0)
+        WorkerProcess(
+            names,
+            url,
+            burst=burst,
+            with_scheduler=with_scheduler and i == 0,
+            outage_limit=outage_limit,
+        )
         for i in range(n)
     ]
     group = WorkerGroup(workers)

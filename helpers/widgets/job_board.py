@@ -4,7 +4,9 @@ A :class:`helpers.core.listener.Listener` thread feeds it, so it updates while t
 its thread ends once every job on the board has ended, and starts again when a job is added.
 Completed rows turn green and failed rows red, with the error text; a job that was retried
 says so. The board's log shows the lines Kue's creator printed (``Notification job 3 50%
-complete``), written with ``Output.append_stdout`` (never ``print`` from a thread).
+complete``), written with ``Output.append_stdout`` (never ``print`` from a thread). When
+Redis goes away the log says so in one line, and in another when it is back; the rows then
+catch up with what happened meanwhile.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class JobBoard(widgets.VBox):
         self.table = widgets.VBox()
         self.feed = widgets.Output(layout=widgets.Layout(max_height="14em", overflow="auto"))
         self.feed.add_class("qs-board-log")
-        self.listener = Listener(connection, self._on_event)
+        self.listener = Listener(connection, self._on_event, on_status=self._on_status)
         super().__init__([widgets.HTML(f"<b>{title}</b>"), self.summary, self.table, self.feed])
         self.add_class("qs-job-board")
 
@@ -110,6 +112,10 @@ class JobBoard(widgets.VBox):
         if line:
             self.feed.append_stdout(line + "\n")
         self._update_summary()
+
+    def _on_status(self, line: str) -> None:
+        """Redis went away, is back, or stayed away: one red line in the log."""
+        self.feed.append_stderr(line + "\n")
 
     def counts(self) -> dict[str, int]:
         """How many jobs are in each status, in board order (statuses with no job left out)."""

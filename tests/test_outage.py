@@ -1,0 +1,155 @@
+"""Workers and listeners ride out a Redis restart, say so in one line each way, and give up late."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+import redis
+from rq import Queue, Worker
+from rq.executions import prepare_execution
+from rq.intermediate_queue import IntermediateQueue
+from rq.job import Job
+from rq.registry import FinishedJobRegistry, StartedJobRegistry
+from servertools import crash, crash_and_restart
+
+from helpers.core import server
+from helpers.core.listener import Listener
+from helpers.core.outage import status_kind
+from helpers.core.recovery import recover_jobs, requeue_stranded
+from helpers.core.waiting import wait_until
+from helpers.core.workers import start_workers
+from helpers.job_creation import create_job
+from helpers.notifications import SAMPLE_JOBS, send_notification
+from helpers.widgets.job_board import JobBoard
+
+AWAY = "Redis went away (connection refused): the workers wait for it, up to 120 s."
+BACK = "Redis is back: the workers go on."
+
+
+def ended(jobs: list[Job]) -> bool:
+    """True once every job is finished or failed."""
+    return all(job.get_status(refresh=True) in ("finished", "failed") for job in jobs)
+
+
+@pytest.mark.parametrize("run", [1, 2, 3])
+def test_two_workers_ride_out_a_crash_of_redis_and_lose_no_job(own_server, run):
+    connection = redis.Redis.from_url(own_server.url)
+    queue = Queue("restart", connection=connection)
+    jobs = [queue.enqueue(send_notification, f"41535{i:05d}", "hello") for i in range(300)]
+    said: list[str] = []
+    group = start_workers(queue.name, 2, url=own_server.url, on_error=said.append)
+    try:
+        finished = FinishedJobRegistry(queue.name, connection=connection)
+        assert wait_until(lambda: finished.count >= 60, 30), "the workers did not start"
+        crash_and_restart()
+        assert wait_until(lambda: ended(jobs), 60), Counter(j.get_status() for j in jobs)
+        assert group.alive == 2
+    finally:
+        group.stop()
+    statuses = Counter(job.get_status() for job in jobs)
+    assert statuses["finished"] + statuses["failed"] == 300
+    for job in jobs:
+        if job.get_status() == "failed":  # cut off by the outage: failed with the reason
+            assert "WorkerDied: Redis went away while running this job" in (
+                job.latest_result().exc_string
+            )
+    assert queue.count == 0 and StartedJobRegistry(queue.name, connection=connection).count == 0
+    assert connection.llen(IntermediateQueue(queue.key, connection).key) == 0
+    assert [line for line in said if status_kind(line)] == [AWAY, BACK]
+    assert all(line in (AWAY, BACK) for line in said)  # nothing else: no RQ traceback
+
+
+def test_workers_stop_in_one_line_when_redis_stays_away_past_the_limit(own_server):
+    connection = redis.Redis.from_url(own_server.url)
+    queue = Queue("gone", connection=connection)
+    queue.enqueue(time.sleep, 10)  # one worker busy, one idle
+    said: list[str] = []
+    group = start_workers(queue.name, 2, url=own_server.url, outage_limit=2, on_error=said.append)
+    try:
+        assert wait_until(lambda: StartedJobRegistry(queue.name, connection=connection).count, 20)
+        crash()
+        assert group.wait(20), "a worker waits for ever"
+    finally:
+        server.start()
+        group.stop()
+    gone = (
+        "Redis stayed away for 2 s: the workers stop. "
+        "Start Redis again (python -m helpers redis start), then the workers."
+    )
+    assert said == [AWAY.replace("120 s", "2 s"), gone]
+    assert [w.process.returncode for w in group.workers] == [3, 3]
+    assert all(w.exit_reason == f"worker {w.name} exited (3): {gone}" for w in group.workers)
+
+
+def test_the_board_says_redis_went_and_came_back_and_catches_up(own_server):
+    connection = redis.Redis.from_url(own_server.url)
+    queue = Queue("board", connection=connection)
+    board = JobBoard(connection)
+    jobs = [create_job(queue, data, seconds=1.5) for data in SAMPLE_JOBS[:4]]
+    for job in jobs:
+        board.add(job)
+    group = start_workers(queue.name, 2, url=own_server.url)
+    try:
+        assert wait_until(lambda: board.counts().get("started", 0) >= 1, 20)
+        crash_and_restart()
+        assert board.wait(60)
+    finally:
+        group.stop()
+        board.stop()
+    log = [o for o in board.feed.outputs if o.get("name") == "stderr"]
+    assert [o["text"] for o in log] == [
+        "Redis went away (connection refused): job events wait for it, up to 120 s.\n",
+        "Redis is back: job events go on.\n",
+    ]
+    assert set(board.counts()) <= {"completed", "failed"} and sum(board.counts().values()) == 4
+    for row in board.rows.values():  # each row ended as its job did in Redis
+        assert row.status.value == {"finished": "completed"}.get(
+            Job.fetch(row.job_id, connection=connection).get_status(), "failed"
+        )
+
+
+def test_a_listener_stops_in_one_line_when_redis_stays_away(own_server):
+    connection = redis.Redis.from_url(own_server.url)
+    job = create_job(Queue("listener", connection=connection), SAMPLE_JOBS[0])
+    said: list[str] = []
+    listener = Listener(connection, lambda event: None, on_status=said.append, outage_limit=1)
+    listener.watch([job])
+    crash()
+    try:
+        assert wait_until(lambda: not listener.running, 15)
+    finally:
+        server.start()
+    assert said == [
+        "Redis went away (connection refused): job events wait for it, up to 1 s.",
+        "Redis stayed away for 1 s: job events stop.",
+    ]
+    assert isinstance(listener.error, redis.ConnectionError)
+
+
+def taken(queue: Queue) -> Job:
+    """Take the next job off ``queue`` as a worker does (LMOVE to the intermediate list)."""
+    connection = queue.connection
+    job_id = connection.lmove(queue.key, IntermediateQueue(queue.key, connection).key)
+    return Job.fetch(job_id.decode(), connection=connection)
+
+
+def test_a_job_taken_but_never_registered_goes_back_to_its_queue(raw, queue):
+    job = queue.enqueue(send_notification, "4153518780", "hello")
+    taken(queue)
+    assert queue.count == 0
+    assert requeue_stranded(raw, [queue.name], grace=0.1) == [job.id]
+    assert queue.job_ids == [job.id] and job.get_status(refresh=True) == "queued"
+    assert requeue_stranded(raw, [queue.name], grace=0.1) == []
+
+
+def test_a_job_registered_but_never_started_goes_back_to_its_queue(raw, queue):
+    job = queue.enqueue(send_notification, "4153518780", "hello")
+    worker = Worker([queue], connection=raw, name=f"{queue.name}-w")
+    prepare_execution(worker, taken(queue))  # the worker's side; its horse never ran
+    assert StartedJobRegistry(queue.name, connection=raw).count == 1
+    settled = recover_jobs(raw, [queue.name], worker.name, "Redis went away")
+    assert settled == [(job.id, "requeued", "Redis went away before this job started")]
+    assert queue.job_ids == [job.id] and StartedJobRegistry(queue.name, connection=raw).count == 0
+    assert raw.llen(IntermediateQueue(queue.key, raw).key) == 0
