@@ -8,7 +8,8 @@ the lessons the foundation, and checks, widgets and the command line those two:
 - the lessons, one module per lesson, with the course's names (their ``__all__`` is what
   the notebooks import): ``install`` (task 0), ``client`` (1–4), ``pubsub`` (5),
   ``notifications`` (the job functions of 6–9), ``job_creation`` and ``kue_log`` (6–10),
-  ``testmode`` (11), ``stock`` (12), ``seats`` and ``seat_app`` (13);
+  ``testmode`` (11), ``stock`` (12), ``seats`` and ``seat_app`` (13); ``breaking`` (notebook
+  11, beyond the course);
 - ``helpers.checks``: the self-checks, one module per lesson;
 - ``helpers.widgets``: one module per widget;
 - ``helpers.cli``: ``python -m helpers ...``.

@@ -16,7 +16,8 @@ from rq import Queue, Retry
 from rq.job import Job
 
 from helpers.core import events
-from helpers.core.errors import InvalidJob, NotAnArray
+from helpers.core.errors import InvalidJob, NotAnArray, NotImportable, NotSerializable, RedisFull
+from helpers.core.job_input import check_job, enqueueing
 from helpers.core.listener import Listener
 from helpers.kue_log import Log, kue_id, kue_log
 from helpers.notifications import send_notification_with_progress
@@ -25,6 +26,9 @@ __all__ = [
     "PRIORITIES",
     "InvalidJob",
     "NotAnArray",
+    "NotImportable",
+    "NotSerializable",
+    "RedisFull",
     "create_job",
     "CreatedJobs",
     "create_push_notifications_jobs",
@@ -143,22 +147,28 @@ def create_job(
 
     ``priority`` picks the high, normal or low queue; ``delay`` (s) needs a worker with
     the scheduler; ``attempts`` > 1 retries a failed job, ``backoff`` s apart (doubling).
+    A function or data a worker could not use, or a full Redis, raises one line and writes
+    nothing (:mod:`helpers.core.job_input`).
     """
     phone, message = _check_data(data)
     if not isinstance(delay, int | float) or delay < 0:
         raise InvalidJob(f"delay must be a number of seconds, 0 or more, not {delay!r}")
     target = queue_for(queue, priority)
-    options = dict(
-        args=(phone, message),
-        kwargs={"seconds": seconds} if seconds else None,
-        job_id=next_job_id(queue),
-        retry=retry_policy(attempts, backoff),
-        result_ttl=RESULT_TTL,
-        **events.callbacks(),
-    )
-    if delay:
-        return target.enqueue_in(timedelta(seconds=delay), function, **options)
-    return target.enqueue(function, **options)
+    kwargs = {"seconds": seconds} if seconds else None
+    retry = retry_policy(attempts, backoff)
+    check_job(function, (phone, message), kwargs)
+    with enqueueing(queue.connection):
+        options = dict(
+            args=(phone, message),
+            kwargs=kwargs,
+            job_id=next_job_id(queue),
+            retry=retry,
+            result_ttl=RESULT_TTL,
+            **events.callbacks(),
+        )
+        if delay:
+            return target.enqueue_in(timedelta(seconds=delay), function, **options)
+        return target.enqueue(function, **options)
 
 
 class CreatedJobs(list):

@@ -9,6 +9,7 @@ import redis
 from flask import Flask, Response
 from rq import Queue
 
+from helpers.core.errors import RedisUnavailable
 from helpers.core.server import url_of
 from helpers.core.waiting import wait_until
 from helpers.core.webapp import create_json_app, json_reply
@@ -140,7 +141,7 @@ def create_app(
             return json_reply(BLOCKED, 409)
         try:
             enqueue_reservation(queue, None if atomic else pause, meet_with)
-        except redis.RedisError:
+        except (redis.RedisError, RedisUnavailable):  # full, or not answering
             return json_reply(RESERVATION_FAILED, 503)
         return json_reply(IN_PROCESS, 202)
 

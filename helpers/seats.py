@@ -21,6 +21,7 @@ from rq import Callback, Queue, get_current_job
 from rq.job import Job
 
 from helpers.core.errors import NotInAJob
+from helpers.core.job_input import enqueueing
 from helpers.core.output import say
 from helpers.core.waiting import wait_until
 
@@ -77,6 +78,7 @@ if left == 0 then
 end
 return left
 """
+
 
 class NotEnoughSeats(Exception):
     """No seat is left for this reservation."""
@@ -183,18 +185,21 @@ def report_failed(
     say(f"Seat reservation job {job.id} failed: {value}")
 
 
-def enqueue_reservation(
-    queue: Queue, naive_pause: float | None = None, meet_with: int = 0
-) -> Job:
-    """Queue one seat reservation job, with the completed and failed callbacks."""
-    return queue.enqueue(
-        reserve_seat_job,
-        naive_pause,
-        meet_with,
-        on_success=Callback(report_completed),
-        on_failure=Callback(report_failed),
-        failure_ttl=FAILURE_TTL,
-    )
+def enqueue_reservation(queue: Queue, naive_pause: float | None = None, meet_with: int = 0) -> Job:
+    """Queue one seat reservation job, with the completed and failed callbacks.
+
+    A full Redis raises :class:`~helpers.core.errors.RedisFull` (a ``redis.RedisError`` too,
+    so the app answers 503 "Reservation failed" as the original does).
+    """
+    with enqueueing(queue.connection):
+        return queue.enqueue(
+            reserve_seat_job,
+            naive_pause,
+            meet_with,
+            on_success=Callback(report_completed),
+            on_failure=Callback(report_failed),
+            failure_ttl=FAILURE_TTL,
+        )
 
 
 def count_outcomes(lines: list[str]) -> tuple[int, int]:

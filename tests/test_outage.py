@@ -15,6 +15,7 @@ from rq.registry import FinishedJobRegistry, StartedJobRegistry
 from servertools import crash, crash_and_restart
 
 from helpers.core import server
+from helpers.core.job_input import explain_failure
 from helpers.core.listener import Listener
 from helpers.core.outage import status_kind
 from helpers.core.recovery import recover_jobs, requeue_stranded
@@ -24,8 +25,14 @@ from helpers.job_creation import create_job
 from helpers.notifications import SAMPLE_JOBS, send_notification
 from helpers.widgets.job_board import JobBoard
 
-AWAY = "Redis went away (connection refused): the workers wait for it, up to 120 s."
 BACK = "Redis is back: the workers go on."
+
+
+def away(limit: int = 120, who: str = "the workers") -> set[str]:
+    """The lines a watch may say when Redis is killed: the reason depends on when the kill lands."""
+    reasons = ("connection refused", "connection reset", "connection closed", "restarted")
+    reasons += ("loading its data",)
+    return {f"Redis went away ({r}): {who} wait for it, up to {limit} s." for r in reasons}
 
 
 def ended(jobs: list[Job]) -> bool:
@@ -52,13 +59,15 @@ def test_two_workers_ride_out_a_crash_of_redis_and_lose_no_job(own_server, run):
     assert statuses["finished"] + statuses["failed"] == 300
     for job in jobs:
         if job.get_status() == "failed":  # cut off by the outage: failed with the reason
-            assert "WorkerDied: Redis went away while running this job" in (
-                job.latest_result().exc_string
-            )
+            told = job.latest_result().exc_string
+            assert "WorkerDied: Redis went away while running this job" in told or (
+                explain_failure(told) or ""
+            ).startswith("Redis went away while the worker ran this job ("), (told, said)
     assert queue.count == 0 and StartedJobRegistry(queue.name, connection=connection).count == 0
     assert connection.llen(IntermediateQueue(queue.key, connection).key) == 0
-    assert [line for line in said if status_kind(line)] == [AWAY, BACK]
-    assert all(line in (AWAY, BACK) for line in said)  # nothing else: no RQ traceback
+    status = [line for line in said if status_kind(line)]
+    assert len(status) == 2 and status[0] in away() and status[1] == BACK, status
+    assert all(line in away() | {BACK} for line in said), said  # nothing else: no traceback
 
 
 def test_workers_stop_in_one_line_when_redis_stays_away_past_the_limit(own_server):
@@ -78,8 +87,9 @@ def test_workers_stop_in_one_line_when_redis_stays_away_past_the_limit(own_serve
         "Redis stayed away for 2 s: the workers stop. "
         "Start Redis again (python -m helpers redis start), then the workers."
     )
-    assert said == [AWAY.replace("120 s", "2 s"), gone]
-    assert [w.process.returncode for w in group.workers] == [3, 3]
+    assert len(said) == 2 and said[0] in away(2) and said[1] == gone, said
+    codes = [w.process.returncode for w in group.workers]
+    assert codes == [3, 3], [w.exit_reason for w in group.workers]
     assert all(w.exit_reason == f"worker {w.name} exited (3): {gone}" for w in group.workers)
 
 
@@ -99,10 +109,9 @@ def test_the_board_says_redis_went_and_came_back_and_catches_up(own_server):
         group.stop()
         board.stop()
     log = [o for o in board.feed.outputs if o.get("name") == "stderr"]
-    assert [o["text"] for o in log] == [
-        "Redis went away (connection refused): job events wait for it, up to 120 s.\n",
-        "Redis is back: job events go on.\n",
-    ]
+    texts = [o["text"] for o in log]
+    assert len(texts) == 2 and texts[0].rstrip("\n") in away(who="job events"), texts
+    assert texts[1] == "Redis is back: job events go on.\n"
     assert set(board.counts()) <= {"completed", "failed"} and sum(board.counts().values()) == 4
     for row in board.rows.values():  # each row ended as its job did in Redis
         assert row.status.value == {"finished": "completed"}.get(
@@ -121,10 +130,8 @@ def test_a_listener_stops_in_one_line_when_redis_stays_away(own_server):
         assert wait_until(lambda: not listener.running, 15)
     finally:
         server.start()
-    assert said == [
-        "Redis went away (connection refused): job events wait for it, up to 1 s.",
-        "Redis stayed away for 1 s: job events stop.",
-    ]
+    assert len(said) == 2 and said[0] in away(1, "job events"), said
+    assert said[1] == "Redis stayed away for 1 s: job events stop."
     assert isinstance(listener.error, redis.ConnectionError)
 
 

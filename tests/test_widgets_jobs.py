@@ -101,6 +101,31 @@ def test_the_creator_shows_bad_input_in_one_line(raw, queue):
     assert queue.count == 0
 
 
+def _in_a_cell(phone_number: str, message: str) -> None:
+    """A job function as a notebook cell defines it."""
+
+
+_in_a_cell.__module__ = "__main__"
+
+
+def test_the_creator_shows_a_function_no_worker_can_import_in_one_line(raw, queue):
+    creator = JobCreator(queue, function=_in_a_cell)
+    creator.create_button.click()
+    creator.samples_button.click()
+    assert [o["name"] for o in creator.out.outputs] == ["stderr", "stderr"]
+    lines = text(creator.out).splitlines()
+    assert len(lines) == 2 and "Traceback" not in text(creator.out)
+    assert all(
+        line.startswith(
+            "A worker cannot import the job's function: _in_a_cell is defined in a notebook "
+            "cell (__main__), which no worker can import; write it to a file beside the "
+            "notebook with %%writefile my_jobs.py, then `from my_jobs import _in_a_cell`"
+        )
+        for line in lines
+    ), lines
+    assert queue.count == 0 and creator.created == []
+
+
 def test_the_worker_panel_starts_and_stops_real_processes(raw, queue):
     panel = WorkerPanel([queue.name], n=1)
     panel.count.value = 3

@@ -27,11 +27,18 @@ SLOW_SET = re.compile(  # SET, INCR or INCRBY available_seats: the writes that f
 
 
 class SlowSeatWrites:
-    """A relay to ``connection``'s server that holds each write of the seats for ``delay`` s."""
+    """A relay to ``connection``'s server that holds each write of the seats for ``delay`` s.
 
-    def __init__(self, connection: redis.Redis, delay: float = DELAY) -> None:
+    ``pattern`` says which commands are held (any packet it matches): the seats' writes by
+    default; the check of notebook 11 holds every write of a key that is not RQ's.
+    """
+
+    def __init__(
+        self, connection: redis.Redis, delay: float = DELAY, pattern: re.Pattern = SLOW_SET
+    ) -> None:
         self.kwargs = connection.connection_pool.connection_kwargs
         self.delay = delay
+        self.pattern = pattern
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
@@ -72,7 +79,7 @@ class SlowSeatWrites:
     def _pump(self, src: socket.socket, dst: socket.socket, slow: bool) -> None:
         try:
             while data := src.recv(65536):
-                if slow and SLOW_SET.search(data):
+                if slow and self.pattern.search(data):
                     time.sleep(self.delay)
                 dst.sendall(data)
         except OSError:

@@ -7,6 +7,8 @@ content, and their text is what the original course logs.
 
 from __future__ import annotations
 
+from redis.exceptions import OutOfMemoryError
+
 
 class WorkbookError(RuntimeError):
     """An error whose message says what went wrong and how to fix it, in one line."""
@@ -70,3 +72,15 @@ class MissingPackage(WorkbookError):
 
 class WrongFolder(WorkbookError):
     """A folder given to a command cannot be used; the message names the one to give."""
+
+
+class RedisFull(WorkbookError, OutOfMemoryError):
+    """Redis refused a write: it holds ``maxmemory`` already (and evicts nothing)."""
+
+
+class NotImportable(WorkbookError, ValueError):
+    """A job's function that a worker, another process, could not import by its name."""
+
+
+class NotSerializable(WorkbookError, TypeError):
+    """A job's argument that RQ cannot pickle into Redis, or that a worker could not unpickle."""

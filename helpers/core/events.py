@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import traceback as tracebacks
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job, JobStatus, get_current_job
 
 from helpers.core.errors import NotInAJob
+from helpers.core.job_input import explain_failure
 
 CHANNEL = "workbook:job-events"
 PROGRESS, COMPLETED, FAILED, FAILED_ATTEMPT = "progress", "completed", "failed", "failed attempt"
@@ -91,7 +93,9 @@ def on_failure(job: Job, connection: redis.Redis, exc_type, value, traceback) ->
     """RQ failure callback: ``failed attempt`` if RQ will retry the job, else ``failed``."""
     attempt = sum(e["kind"] == FAILED_ATTEMPT for e in job.get_meta().get("events", [])) + 1
     kind = FAILED_ATTEMPT if job.should_retry else FAILED
-    _record(job, kind, error=error_message(value), attempt=attempt)
+    told = "".join(tracebacks.format_exception(exc_type, value, traceback))
+    error = explain_failure(told, job.func_name) or error_message(value)
+    _record(job, kind, error=error, attempt=attempt)
 
 
 def callbacks() -> dict[str, Callback]:

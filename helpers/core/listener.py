@@ -39,6 +39,7 @@ from helpers.core.events import (
     EventHandler,
     JobEvent,
 )
+from helpers.core.job_input import explain_failure
 from helpers.core.outage import OUTAGE_LIMIT, REDIS_DOWN, RedisWatch
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,16 @@ def _last_line(text: str | None) -> str:
 def _exc_string(job: Job) -> str | None:
     result = job.latest_result()
     return result.exc_string if result is not None else None
+
+
+def _why_failed(job: Job) -> str:
+    """The one line for a failed job: the fix if no worker could import it, else its error."""
+    text = _exc_string(job)
+    try:
+        func_name = job.func_name
+    except Exception:  # noqa: BLE001 - a job whose data no one can unpickle has no name
+        func_name = None
+    return explain_failure(text or "", func_name) or _last_line(text)
 
 
 def _ids(jobs: Iterable[Job | str]) -> list[str]:
@@ -298,7 +309,7 @@ class Listener:
             self._deliver(watched, {"job_id": job.id, "kind": COMPLETED}, False)
         elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
             error = job.meta.get("error") or (
-                _last_line(_exc_string(job)) if status == JobStatus.FAILED else f"job {status}"
+                _why_failed(job) if status == JobStatus.FAILED else f"job {status}"
             )
             self._deliver(watched, {"job_id": job.id, "kind": FAILED, "error": error}, False)
 

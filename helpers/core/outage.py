@@ -46,10 +46,11 @@ REASONS = {
     "timeout": "no answer in time",
     "timed out": "no answer in time",
     "loading": "loading its data",
+    "restarted": "restarted",
 }
 
 
-def _reason(error: BaseException) -> str:
+def reason(error: BaseException) -> str:
     """A few words on why Redis did not answer: ``connection refused``, ``loading its data``."""
     text = str(error).lower()
     return next((words for key, words in REASONS.items() if key in text), type(error).__name__)
@@ -81,8 +82,10 @@ class RedisWatch:
         who: str = "the workers",
         limit: float = OUTAGE_LIMIT,
         then: str = "",
+        on_back: Callable[[], None] | None = None,
     ) -> None:
         self.say = say
+        self.on_back = on_back  # run in a thread of its own each time Redis is back
         self.who = who
         self.limit = limit
         self.then = then  # what to do once it stopped, added to the last line
@@ -90,6 +93,7 @@ class RedisWatch:
         self.away_since: float | None = None
         self.gave_up = False
         self._client = _pinger(connection)
+        self._run_id: str | None = None  # the server's, when it last answered
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,14 +105,20 @@ class RedisWatch:
         return self.away_since is None
 
     def check(self, error: BaseException | None = None) -> bool:
-        """Ping now; note an outage if Redis does not answer, or ``error`` says it went away."""
+        """Ask Redis now; note an outage if it does not answer, or ``error`` says it went away.
+
+        A server that restarted between two asks (a new ``run_id``) went away too.
+        """
         try:
-            self._client.ping()
+            self._client.ping()  # refused while Redis loads its data
+            run_id = self._client.info("server").get("run_id")
         except (*REDIS_DOWN, redis.RedisError) as exc:
             self._went_away(exc)
             return False
-        if error is not None and self.up:
-            self._went_away(error)  # it went and came back between two pings
+        restarted = self._run_id is not None and run_id != self._run_id
+        self._run_id = run_id
+        if self.up and (error is not None or restarted):
+            self._went_away(error or RuntimeError("restarted"))  # it went and came back
         self._came_back()
         return True
 
@@ -164,7 +174,7 @@ class RedisWatch:
             self.away_since = time.monotonic()
             self.outages += 1
             self.gave_up = False
-        self._speak(f"{AWAY} ({_reason(error)}): {self.who} wait for it, up to {self.limit:g} s.")
+        self._speak(f"{AWAY} ({reason(error)}): {self.who} wait for it, up to {self.limit:g} s.")
 
     def _came_back(self) -> None:
         with self._lock:
@@ -172,6 +182,8 @@ class RedisWatch:
                 return
             self.away_since = None
         self._speak(f"{BACK}: {self.who} go on.")
+        if self.on_back is not None and os.getpid() == self._pid:
+            threading.Thread(target=self.on_back, daemon=True, name="redis-back").start()
 
     def _past_limit(self) -> bool:
         """True once the outage has lasted ``limit`` s (said once)."""

@@ -35,6 +35,17 @@ class WorkerDied(Exception):
     """The reason given to a job whose worker died while running it."""
 
 
+def _end_execution(connection: redis.Redis, job: Job, member: bytes, pipeline) -> None:
+    """Delete the dead worker's execution of ``job`` (``job_id:execution_id`` in ``member``).
+
+    Left alone, its hash expires (heartbeat TTL) a minute before its id leaves the job's
+    execution registry; deleting the job in between (``reset_queue``) then fails in RQ.
+    """
+    execution = Execution.from_composite_key(member.decode(), connection)
+    execution.worker_name = job.worker_name or ""
+    execution.delete(job=job, pipeline=pipeline)
+
+
 def _settle(connection: redis.Redis, job: Job, member: bytes, key: str, reason: str) -> Settled:
     """Run the job's failure callback, then retry or fail it, as RQ would."""
     error = WorkerDied(f"{reason} while running this job")
@@ -48,6 +59,7 @@ def _settle(connection: redis.Redis, job: Job, member: bytes, key: str, reason: 
             record_job_failure(job, f"WorkerDied: {error}", pipeline)
             outcome = "failed"
         pipeline.zrem(key, member)
+        _end_execution(connection, job, member, pipeline)
         pipeline.execute()
     return job.id, outcome, str(error)
 
@@ -62,6 +74,9 @@ if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
 end
 return 0
 """
+
+
+ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 def _put_back(connection: redis.Redis, job: Job, member: bytes | str = "") -> bool:
@@ -110,11 +125,20 @@ def recover_jobs(
 
 
 def _stranded(connection: redis.Redis, queue: Queue) -> set[str]:
-    """Ids in ``queue``'s intermediate list that are queued, not started."""
+    """Ids in ``queue``'s intermediate list that are queued, not started.
+
+    Ids there of jobs that have ended are removed: RQ's maintenance would fail such a job
+    ("stuck in intermediate queue"), a finished one too. An AOF replayed after a crash can
+    bring them back: the server's last second, up to the job's end, was not on disk.
+    """
     registry = StartedJobRegistry(queue.name, connection=connection)
     started = {member.decode().split(":")[0] for member in connection.zrange(registry.key, 0, -1)}
-    ids = [i for i in IntermediateQueue(queue.key, connection).get_job_ids() if i not in started]
+    intermediate = IntermediateQueue(queue.key, connection)
+    ids = [i for i in intermediate.get_job_ids() if i not in started]
     jobs = Job.fetch_many(ids, connection=connection)
+    for job in jobs:
+        if job is not None and job.get_status(False) in ENDED:
+            intermediate.remove(job.id)
     return {j.id for j in jobs if j is not None and j.get_status(False) == JobStatus.QUEUED}
 
 

@@ -506,3 +506,95 @@ def url_of(connection: redis.Redis) -> str:
     if kw.get("path"):
         return f"unix://{auth}{kw['path']}?db={kw.get('db', 0)}"
     return f"redis://{auth}{kw.get('host', '127.0.0.1')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
+
+
+class ScratchServer:
+    """A redis-server of its own, in ``folder``, for a lesson that crashes it on purpose.
+
+    Never the learner's server (which may be shared with other notebooks, or external): a
+    server from the same binary, on 127.0.0.1 and a free port, with a password of its own
+    (kept in ``folder`` as the workbook's server keeps its own), and an append-only file
+    written every second (``appendfsync everysec``), no snapshots. :meth:`crash` SIGKILLs
+    it; :meth:`start` starts it again on the same port, from what its files kept.
+    ``cleanup()`` (the button of ``finish()``) stops it.
+    """
+
+    def __init__(self, folder: Path | str, port: int | None = None) -> None:
+        self.folder = secret.private_folder(Path(folder))
+        self.port = port or free_port()
+        self.binary = find_binary()[0]
+        self.record: ProcessRecord | None = None
+
+    @property
+    def shown_url(self) -> str:
+        """The server's URL without its password: the one to print."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def url(self) -> str:
+        """The server's URL with its password: for clients and workers, never to print."""
+        return secret.with_password(self.shown_url, secret.read_password(self.folder))
+
+    @property
+    def running(self) -> bool:
+        """True while the server's process runs."""
+        return self.record is not None and self.record.is_running()
+
+    def _args(self, config: Path) -> list[str]:
+        options = {
+            "bind": "127.0.0.1",
+            "port": str(self.port),
+            "dir": str(self.folder),
+            "save": "",
+            "appendonly": "yes",
+            "appendfsync": "everysec",
+            "daemonize": "yes",
+            "pidfile": str(self.folder / "redis.pid"),
+            "logfile": str(self.folder / "redis.log"),
+        }
+        return [self.binary, str(config), *(w for k, v in options.items() for w in (f"--{k}", v))]
+
+    def start(self) -> ScratchServer:
+        """Start the server (again, after :meth:`crash`: same port, same files); wait for PING."""
+        if self.running:
+            return self
+        config = secret.write_config(self.folder, secret.password(self.folder))
+        (self.folder / "redis.pid").unlink(missing_ok=True)
+        log = self.folder / "redis.log"
+        offset = log.stat().st_size if log.exists() else 0
+        done = subprocess.run(
+            self._args(config), cwd=self.folder, capture_output=True, text=True, timeout=30
+        )
+        if done.returncode != 0:
+            raise RedisUnavailable(f"{self.binary} did not start: {done.stderr.strip()}")
+        pid = _wait_ready(self.binary, self.port, self.folder, offset)
+        self.record = ProcessRecord(pid, start_time(pid))
+        lifecycle.started("scratch Redis server", self)
+        return self
+
+    def crash(self) -> None:
+        """SIGKILL the server, as a crash would: no SHUTDOWN, no save, nothing flushed."""
+        if self.running:
+            assert self.record is not None
+            self.record.signal(signal.SIGKILL)
+            wait_until(lambda: not self.record.is_running(), STOP_TIMEOUT)
+
+    def stop(self) -> bool:
+        """Stop the server (nothing saved: it is a scratch one); True if it was running."""
+        was_running = self.running
+        if was_running:
+            client = redis.Redis.from_url(self.url, socket_timeout=STOP_TIMEOUT)
+            with contextlib.suppress(redis.RedisError, OSError):
+                client.shutdown(nosave=True)
+            client.close()
+            assert self.record is not None
+            for signum in (signal.SIGTERM, signal.SIGKILL):
+                if wait_until(lambda: not self.record.is_running(), STOP_TIMEOUT):
+                    break
+                self.record.signal(signum)
+        lifecycle.finished(self)
+        return was_running
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<ScratchServer at {self.shown_url}, {state}, appendonly everysec>"

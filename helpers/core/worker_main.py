@@ -28,6 +28,9 @@ import time
 import warnings
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import BusyLoadingError
+from redis.retry import Retry
 
 from helpers.core.outage import MAX_RETRY, OUTAGE_LIMIT, REDIS_DOWN, RedisWatch
 from helpers.core.processes import pid_alive
@@ -36,6 +39,7 @@ from helpers.core.recovery import recover_jobs, requeue_stranded
 PARENT_POLL = 0.5
 GRACE = 10.0
 EXIT_REDIS_GONE = 3
+RIDE_OUT_RETRIES = 12  # 0.05 s doubling to 1 s: about 8 s in all
 RESTART_HINT = " Start Redis again (python -m helpers redis start), then the workers."
 
 
@@ -101,7 +105,7 @@ class QuietWhileAway(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if os.getpid() != self.pid:  # in a work horse, a job's own errors are the lesson's
-            return not (isinstance(error, REDIS_DOWN) and not self.watch.check())
+            return not isinstance(error, REDIS_DOWN)  # ... but not Redis's: its job has it
         if isinstance(error, REDIS_DOWN):
             self.watch.check(error)
             return False
@@ -128,6 +132,55 @@ def _on_signals(stopping: threading.Event) -> None:
         signal.signal(number, lambda *_: stopping.set())
 
 
+def _give_up(connection: redis.Redis, worker) -> None:
+    """Past the outage limit: commands fail at once, the work horse is killed, RQ stops."""
+    pool = connection.connection_pool
+    with pool._lock:  # each connection has a copy of the pool's Retry
+        clients = [*pool._available_connections, *pool._in_use_connections]
+    for retry in [pool.connection_kwargs.get("retry"), *(c.retry for c in clients)]:
+        if retry is not None:
+            retry._retries = 0  # no more riding out (redis-py 5.0 has no update_retries)
+    if worker is not None:
+        _reap_horse(worker)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _tidy(connection: redis.Redis, queues: list[str]) -> None:
+    """Once Redis is back: jobs it left taken but not started go back on their queues."""
+    with contextlib.suppress(*REDIS_DOWN, redis.RedisError):
+        requeue_stranded(connection, queues)
+
+
+def _gone() -> int:
+    """The exit code past the outage limit; the watch's SIGTERM, which may come yet, ignored."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    return EXIT_REDIS_GONE
+
+
+def riding_out() -> dict:
+    """Client options that retry a command for a few seconds while Redis restarts or loads.
+
+    A Redis that comes back within about 8 s (:data:`RIDE_OUT_RETRIES`) is not noticed by the
+    jobs: the work horse's own writes (the job's result, its status) wait for it instead of
+    failing the job. A longer outage raises, and the worker waits for Redis (:class:`RedisWatch`).
+    """
+    return {
+        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), RIDE_OUT_RETRIES),
+        # OSError: a refused connect, which redis-py before 6 retries only as the socket's error
+        "retry_on_error": [BusyLoadingError, redis.ConnectionError, redis.TimeoutError, OSError],
+    }
+
+
+def _watch(connection: redis.Redis, queues: list[str], limit: float, current: list) -> RedisWatch:
+    """Start the worker's watch on Redis: its lines instead of RQ's, a tidy-up once it is back."""
+    watch = RedisWatch(
+        connection, _say, limit=limit, then=RESTART_HINT, on_back=lambda: _tidy(connection, queues)
+    )
+    for logger in ("rq.worker", "rq.scheduler"):
+        logging.getLogger(logger).addFilter(QuietWhileAway(watch))
+    return watch.start(on_give_up=lambda: _give_up(connection, current[0]))
+
+
 def run_worker(argv: list[str]) -> int:
     """``python -m helpers worker QUEUE... [--burst] [--with-scheduler]``: run one worker here."""
     parser = argparse.ArgumentParser(prog="python -m helpers worker")
@@ -146,21 +199,23 @@ def run_worker(argv: list[str]) -> int:
 
     from helpers.core.server import redis_url
 
-    connection = redis.Redis.from_url(redis_url())
+    connection = redis.Redis.from_url(redis_url(), **riding_out())
     stopping = threading.Event()
-    watch = RedisWatch(connection, _say, limit=args.outage_limit, then=RESTART_HINT)
-    for logger in ("rq.worker", "rq.scheduler"):
-        logging.getLogger(logger).addFilter(QuietWhileAway(watch))
-    watch.start(on_give_up=lambda: os.kill(os.getpid(), signal.SIGTERM))
+    current: list = [None]  # the RQ worker running now
+    watch = _watch(connection, args.queues, args.outage_limit, current)
     if args.parent:
         threading.Thread(target=_watch_parent, args=(args.parent,), daemon=True).start()
     name = args.name or f"workbook-{os.getpid()}"
     queues = [Queue(q, connection=connection) for q in args.queues]
+    _on_signals(stopping)  # a stop asked before RQ's loop runs is noted, not fatal
     while not stopping.is_set():
         outages, worker = watch.outages, None
         try:
             worker = worker_class()(queues, connection=connection, name=name)  # asks Redis too
+            current[0] = worker
             worker.max_connection_wait_time = MAX_RETRY  # RQ's idle reconnect, soon after
+            if stopping.is_set():
+                break
             worker.work(args.burst, "WARNING", with_scheduler=args.with_scheduler)
         except REDIS_DOWN as exc:  # down at the start, or its teardown could not reach Redis
             watch.check(exc)
@@ -169,14 +224,14 @@ def run_worker(argv: list[str]) -> int:
                 _reap_horse(worker)
             _on_signals(stopping)
         if watch.gave_up:
-            return EXIT_REDIS_GONE
+            return _gone()
         if worker is not None and worker.stop_asked:
             return 0
         if watch.outages == outages and watch.up:  # burst done, or RQ logged why it quit
             return 0 if args.burst else 1
         if not watch.wait_until_back(stopping):
-            return EXIT_REDIS_GONE if watch.gave_up else 0
+            return _gone() if watch.gave_up else 0
         with contextlib.suppress(*REDIS_DOWN):
             recover_jobs(connection, args.queues, name, "Redis went away")
             requeue_stranded(connection, args.queues)
-    return 0
+    return _gone() if watch.gave_up else 0

@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -38,7 +39,7 @@ import redis
 from helpers.core import lifecycle
 from helpers.core.errors import AlreadyStarted
 from helpers.core.home import workbook_home
-from helpers.core.outage import OUTAGE_LIMIT, status_kind
+from helpers.core.outage import AWAY, BACK, GONE, OUTAGE_LIMIT, status_kind
 from helpers.core.processes import ProcessRecord, descendants, kill_all
 from helpers.core.recovery import Settled, recover_jobs
 from helpers.core.server import redis_url
@@ -46,6 +47,8 @@ from helpers.core.waiting import wait_until
 
 LineHandler = Callable[[str], None]
 STOP_TIMEOUT = 10.0
+SAME_OUTAGE = 10.0  # s: a worker that says Redis went away this soon after the group said
+# it was back saw the same outage
 
 
 def registry_dir() -> Path:
@@ -64,17 +67,57 @@ def _serialized(handler: LineHandler) -> LineHandler:
     return call
 
 
-def _once_for_all(handler: LineHandler) -> LineHandler:
-    """``handler`` for several workers' stderr: each says Redis went away; the group once."""
-    last: list[str | None] = [None]
+class _SaidOnce:
+    """Several workers' stderr for one handler: each says Redis went away; the group once.
 
-    def call(line: str) -> None:
-        kind = status_kind(line)
-        if kind is None or kind != last[0]:
-            last[0] = kind or last[0]
-            handler(line)
+    The group is away while any worker is; a worker that notices an outage only after the
+    group said it was over (within :data:`SAME_OUTAGE` s) saw the same one, and stays quiet.
+    """
 
-    return _serialized(call)
+    def __init__(self, handler: LineHandler) -> None:
+        self.handler = handler
+        self.lock = threading.Lock()
+        self.away: set[int] = set()  # the workers that said Redis went away
+        self.quiet: set[int] = set()  # ... of which the group did not say it
+        self.noticed: set[int] = set()  # the workers that noticed the latest outage
+        self.back_at = -SAME_OUTAGE
+        self.gone = False
+
+    def for_worker(self, key: int) -> LineHandler:
+        """The handler for one worker's lines."""
+        return lambda line: self._said(key, line)
+
+    def _said(self, key: int, line: str) -> None:
+        with self.lock:
+            if self._passes(key, status_kind(line)):
+                self.handler(line)
+
+    def _passes(self, key: int, kind: str | None) -> bool:
+        """Note what worker ``key`` said; True if the group says it too."""
+        if kind == AWAY:
+            new = not self.away and (
+                key in self.noticed or time.monotonic() - self.back_at >= SAME_OUTAGE
+            )
+            if new:
+                self.noticed, self.gone = set(), False
+            else:
+                self.quiet.add(key)
+            self.away.add(key)
+            self.noticed.add(key)
+            return new
+        if kind == BACK:
+            if key not in self.away:
+                return False
+            self.away.discard(key)
+            if key in self.quiet:
+                self.quiet.discard(key)
+                return False
+            self.back_at = time.monotonic()
+            return True
+        if kind == GONE:
+            first, self.gone = not self.gone, True
+            return first
+        return True
 
 
 class _Lines:
@@ -360,9 +403,9 @@ class WorkerGroup:
 
         Redis going away is said by every worker; ``handler`` gets each of those lines once.
         """
-        shared = _once_for_all(handler)
-        for worker in self.workers:
-            worker.on_error(shared)
+        said = _SaidOnce(handler)
+        for key, worker in enumerate(self.workers):
+            worker.on_error(said.for_worker(key))
 
     def wait_for_lines(self, count: int, timeout: float = 10.0) -> list[str]:
         """Block until the workers have printed ``count`` lines (or ``timeout``); return them."""

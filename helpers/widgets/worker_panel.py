@@ -2,7 +2,8 @@
 
 What the job functions print shows as it is; what RQ logs (stderr: a worker that cannot
 start, a warning) shows in red, and a failed job's traceback as one red line, the job and the
-exception's last line (the whole traceback stays in ``group.errors``).
+exception's line, or the sentence with the fix for a job function a worker cannot import
+(the whole traceback stays in ``group.errors``).
 """
 
 from __future__ import annotations
@@ -12,35 +13,64 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
+from helpers.core.job_input import explain_failure
 from helpers.core.workers import WorkerGroup, start_workers
 from helpers.kue_log import kue_id
 
-FAILED_JOB = re.compile(r"^(?P<time>\S+) .*: job (?P<id>\S+): exception raised while executing")
+FAILED_JOB = re.compile(
+    r"^(?P<time>\S+) .*: job (?P<id>\S+): exception raised while executing(?: \((?P<func>.*)\))?"
+)
 CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
 
 
 class TracebackFolder:
-    """Hand each stderr line on (blank ones dropped), a failed job's traceback as one line."""
+    """Hand each stderr line on (blank ones dropped), a failed job's traceback as one line.
+
+    The line is the job and the exception's first line, or, for a function or argument the
+    worker could not import, :func:`~helpers.core.job_input.explain_failure`'s sentence. The
+    rest of a chained traceback ("During handling of the above exception…") is dropped.
+    """
 
     def __init__(self, show: Callable[[str], None]) -> None:
         self.show = show
         self.header: re.Match | None = None
+        self.lines: list[str] = []
+        self.folded = False  # a traceback was folded: its chained rest is skipped
+        self.chained = False  # inside that rest, before its exception line
 
     def __call__(self, line: str) -> None:
         """Take one stderr line of a worker."""
         header = FAILED_JOB.match(line)
-        if not line.strip():
-            return
         if header:
-            self.header = header
+            self.header, self.lines, self.folded = header, [], False
+        elif not line.strip() or self._skipped(line):
+            return
         elif self.header is None:
             self.show(line)
-        elif line.startswith(CHAINED):
-            return
         elif not line.startswith((" ", "Traceback")):
-            job = f"job #{kue_id(self.header['id'])} ({self.header['id']})"
-            self.show(f"{self.header['time']} {job} failed: {line}")
-            self.header = None
+            self._fold(line)
+        else:
+            self.lines.append(line)
+
+    def _skipped(self, line: str) -> bool:
+        """True for a line of the chained rest of the traceback folded last."""
+        if not self.folded:
+            return False
+        if line.startswith(CHAINED):
+            self.chained = True
+        elif self.chained:
+            self.chained = line.startswith((" ", "Traceback"))
+        else:
+            self.folded = False
+        return self.folded
+
+    def _fold(self, line: str) -> None:
+        assert self.header is not None
+        text = "\n".join([*self.lines, line])
+        why = explain_failure(text, self.header["func"]) or line
+        job = f"job #{kue_id(self.header['id'])} ({self.header['id']})"
+        self.show(f"{self.header['time']} {job} failed: {why}")
+        self.header, self.lines, self.folded = None, [], True
 
 
 class WorkerPanel(widgets.VBox):
