@@ -12,11 +12,8 @@ failures of three kinds.
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
 from collections.abc import Callable
-from types import ModuleType
 
 import redis
 from rq import Queue, Retry, Worker
@@ -32,7 +29,14 @@ from helpers.breaking import (
     wait_for_status,
 )
 from helpers.checks.slow_redis import SlowSeatWrites
-from helpers.checks.verdict import CHECK_PREFIX, Verdict, on_check_database, raised, verdict
+from helpers.checks.verdict import (
+    CHECK_PREFIX,
+    Verdict,
+    load_module,
+    on_check_database,
+    raised,
+    verdict,
+)
 from helpers.core.server import url_of
 from helpers.core.waiting import wait_until
 from helpers.core.workers import WorkerGroup, start_workers
@@ -53,19 +57,6 @@ SLOW_WRITES = re.compile(  # a write command whose key is not one of RQ's (rq:..
 
 def _message(code: int) -> str:
     return f"This is the code {code} to verify your account"
-
-
-def _load(module: str) -> tuple[ModuleType | None, str | None]:
-    """Import ``module`` afresh (the file may have changed); the module or why it failed."""
-    importlib.invalidate_caches()
-    try:
-        if module in sys.modules:
-            return importlib.reload(sys.modules[module]), None
-        return importlib.import_module(module), None
-    except ModuleNotFoundError:
-        return None, f"there is no {module}.py beside the notebook: run its %%writefile cell."
-    except Exception as exc:  # noqa: BLE001 - the verdict names it
-        return None, f"{module}.py does not import: {raised('it', exc)}."
 
 
 class _Run:
@@ -193,7 +184,7 @@ def check_send_once(module: str, r: redis.Redis) -> Verdict:
     again), and two copies of one notification on two workers at once. What the learner's
     job writes there is removed afterwards; workers and relay are stopped.
     """
-    loaded, reason = _load(module)
+    loaded, reason = load_module(module)
     if reason:
         return verdict(False, reason)
     if not callable(getattr(loaded, "send_once", None)):

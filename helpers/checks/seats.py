@@ -8,19 +8,17 @@ learner's job on a Redis that writes the seat count slowly (:mod:`helpers.checks
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 import time
 from collections.abc import Callable
-from types import ModuleType
 
 import redis
 from rq import Queue, Worker
 from rq.job import Job
 
 from helpers.checks.slow_redis import SlowSeatWrites
-from helpers.checks.verdict import CHECK_PREFIX, Verdict, raised, verdict
+from helpers.checks.verdict import CHECK_PREFIX, Verdict, load_module, raised, verdict
 from helpers.core.concurrency import at_once
 from helpers.core.http import burst, get
 from helpers.core.server import url_of
@@ -148,19 +146,6 @@ def _restore(r: redis.Redis, saved: dict[str, object]) -> None:
             r.set(key, value)
 
 
-def _load(module: str) -> tuple[ModuleType | None, str | None]:
-    """Import ``module`` afresh (the file may have changed); the module or why it failed."""
-    importlib.invalidate_caches()
-    try:
-        if module in sys.modules:
-            return importlib.reload(sys.modules[module]), None
-        return importlib.import_module(module), None
-    except ModuleNotFoundError:
-        return None, f"there is no {module}.py beside the notebook: run its %%writefile cell."
-    except Exception as exc:  # noqa: BLE001 - the verdict names it
-        return None, f"{module}.py does not import: {raised('it', exc)}."
-
-
 def check_seat_job(
     module: str, r: redis.Redis, seats: int = 10, clients: int = 30, rounds: int = 3
 ) -> Verdict:
@@ -169,7 +154,7 @@ def check_seat_job(
     The module is imported afresh, so an edited file is seen; its ``reserve_seat_job`` must
     exist too (the app's check runs it in real workers).
     """
-    loaded, reason = _load(module)
+    loaded, reason = load_module(module)
     if reason:
         return verdict(False, reason)
     for name in ("take_seat", "reserve_seat_job"):
@@ -436,7 +421,7 @@ def check_seat_app(
     """
     if not callable(create_my_app):
         return verdict(False, "create_my_app is not a function: define it with def.")
-    _, reason = _load(module) if module in sys.modules else (None, None)
+    _, reason = load_module(module) if module in sys.modules else (None, None)
     if reason:
         return verdict(False, reason)
     saved, raw = _save(r), redis.Redis.from_url(url_of(r))

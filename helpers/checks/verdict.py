@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TypeVar
 
 Client = TypeVar("Client")
@@ -56,3 +59,16 @@ def run_captured(call: Callable[[], object]) -> tuple[str, object, BaseException
 def raised(name: str, exc: BaseException) -> str:
     """One sentence: ``name raised Error: message.`` (one final period)."""
     return f"{name} raised {type(exc).__name__}: {str(exc).rstrip('.')}"
+
+
+def load_module(module: str) -> tuple[ModuleType | None, str | None]:
+    """Import ``module`` afresh (the file may have changed); the module or why it failed."""
+    importlib.invalidate_caches()
+    try:
+        if module in sys.modules:
+            return importlib.reload(sys.modules[module]), None
+        return importlib.import_module(module), None
+    except ModuleNotFoundError:
+        return None, f"there is no {module}.py beside the notebook: run its %%writefile cell."
+    except Exception as exc:  # noqa: BLE001 - the verdict names it
+        return None, f"{module}.py does not import: {raised('it', exc)}."
