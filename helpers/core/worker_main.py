@@ -73,14 +73,26 @@ class StopNoted:
         super().request_stop(signum, frame)
 
 
+class RedisErrorsUnlogged:
+    """Mixin for a worker: a job cut off by Redis going away is not logged with its traceback.
+
+    The job keeps the reason (:func:`helpers.core.job_input.explain_failure` reads it), and the
+    watch says once that Redis went away; a job's own errors are logged as RQ logs them.
+    """
+
+    def handle_exception(self, job, *exc_info) -> None:
+        if not isinstance(exc_info[1], REDIS_DOWN):
+            super().handle_exception(job, *exc_info)
+
+
 def worker_class() -> type:
     """The worker class this platform runs: a fork worker whose horse dies with it."""
     from rq import SpawnWorker, Worker
 
     if sys.platform == "darwin":
-        return type("NotingSpawnWorker", (StopNoted, SpawnWorker), {})
+        return type("NotingSpawnWorker", (StopNoted, RedisErrorsUnlogged, SpawnWorker), {})
 
-    class HorseDiesWithWorker(StopNoted, Worker):
+    class HorseDiesWithWorker(StopNoted, RedisErrorsUnlogged, Worker):
         """A fork worker whose horse is killed when the worker is (no orphaned job runs on)."""
 
         def fork_work_horse(self, job, queue) -> None:
