@@ -23,6 +23,7 @@ __all__ = [
     "GatewayDown",
     "flaky_notification",
     "send_notification",
+    "send_notification_batch",
     "send_notification_with_progress",
 ]
 
@@ -62,6 +63,13 @@ def send_notification(phone_number: str, message: str) -> None:
     print(f"Sending notification to {phone_number}, with message: {message}")
 
 
+def send_notification_batch(batch: list[tuple[str, str]]) -> int:
+    """One job, many notifications: log each ``(phone_number, message)``; return how many."""
+    lines = [f"Sending notification to {phone}, with message: {text}" for phone, text in batch]
+    print("\n".join(lines), flush=True)
+    return len(lines)
+
+
 def send_notification_with_progress(phone_number: str, message: str, seconds: float = 0) -> None:
     """Task 9: progress 0; fail a blacklisted number; else progress 50, then send."""
     events.report_progress(0)
@@ -78,7 +86,7 @@ def flaky_notification(phone_number: str, message: str, failures: int = 2) -> No
     from rq import get_current_job
 
     job = get_current_job()
-    attempt = 1 + sum(e["kind"] == events.FAILED_ATTEMPT for e in job.get_meta().get("events", []))
+    attempt = 1 + events.stored(job).attempts
     events.report_progress(0)
     if attempt <= failures:
         raise GatewayDown(f"SMS gateway unreachable (attempt {attempt})")

@@ -293,6 +293,7 @@ _RENDERED_JS = """() => Array.from(document.querySelectorAll(
     text: (o.innerText || '').slice(0, 300),
     widget: o.matches('.jupyter-widgets, .jp-LinkedOutputView') ||
       o.querySelector('.jupyter-widgets') !== null,
+    image: (o.querySelector('img') || {}).naturalWidth || 0,
   })),
 }))"""
 
@@ -453,7 +454,8 @@ class NotebookPage:
         return self.page.evaluate(_STATE_JS, self.path) or {"kernel": None, "cells": []}
 
     def rendered(self) -> list[dict]:
-        """Per cell on the page: each output's mime type, text, and number of widget elements."""
+        """Per cell on the page: each output's mime type, text, whether it is a widget, and the
+        width of the image it shows (0 for none, or one that did not load)."""
         return self.page.evaluate(_RENDERED_JS)
 
     def problems(self, state: dict, only: list[int] | None = None) -> list[str]:

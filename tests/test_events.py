@@ -103,9 +103,10 @@ def test_report_progress_outside_a_job_says_so():
 def test_stored_events_match_what_was_published(raw, queue):
     job = create_job(queue, OK)
     run_burst(queue)
-    stored = job.get_meta()["events"]
-    assert [e["kind"] for e in stored] == ["progress", "progress", "completed"]
-    assert job.get_meta()["progress"] == 50
+    stored = events.stored(job)
+    assert [e["kind"] for e in stored.events] == ["progress", "progress", "completed"]
+    assert [e["seq"] for e in stored.events] == [1, 2, 3]
+    assert stored.progress == 50 and stored.error is None and stored.attempts == 0
 
 
 def test_when_the_last_event_arrives_redis_already_holds_the_final_status(raw, queue):

@@ -22,7 +22,7 @@ LAYERS = {
 }
 LESSONS = [
     "install", "client", "pubsub", "notifications", "job_creation", "kue_log", "testmode",
-    "stock", "seats", "seat_app", "breaking",
+    "stock", "seats", "seat_app", "breaking", "throughput",
 ]  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import time
 
 from rq import Worker
 
+from helpers.core import events
 from helpers.core.listener import listen
 from helpers.core.processes import descendants, pid_alive
 from helpers.core.workers import registry_dir, start_workers
@@ -36,7 +37,7 @@ def test_a_worker_killed_from_outside_takes_its_horse_and_fails_the_job_with_a_r
     group = start_workers(queue.name, 1)
     try:
         deadline = time.monotonic() + 20
-        while job.get_meta().get("progress") != 50 and time.monotonic() < deadline:
+        while events.stored(job).progress != 50 and time.monotonic() < deadline:
             time.sleep(0.05)
         horse = descendants(group.pids[0])
         os.kill(group.pids[0], signal.SIGKILL)  # the worker only, as `kill -9 PID` would

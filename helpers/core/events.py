@@ -1,9 +1,11 @@
 """Job events as Kue had them (progress, completed, failed), which RQ does not publish.
 
-The job side records every event in the job's own meta (``meta["events"]``, numbered) and
-then publishes it on one Redis channel, :data:`CHANNEL`; RQ's success and failure callbacks
-do the same for completed and failed. The creator side's :class:`~helpers.core.listener.
-Listener` receives them (see there for how it loses none).
+The job side records every event in the job's own hash, numbered, and publishes it on one
+Redis channel, :data:`CHANNEL`, in one round trip: a Lua script (:data:`RECORD`) that Redis
+runs whole, so an event is stored if and only if it is published. RQ's success and failure
+callbacks do the same for completed and failed. The creator side's :class:`~helpers.core.
+listener.Listener` receives them (see there for how it loses none); :func:`stored` reads
+back what a job recorded.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import time
 import traceback as tracebacks
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 from rq import Callback
@@ -27,6 +29,32 @@ PROGRESS, COMPLETED, FAILED, FAILED_ATTEMPT = "progress", "completed", "failed",
 REMOVED = "removed"  # the job was deleted from Redis before it ended
 TERMINAL = (COMPLETED, FAILED, REMOVED)
 FINAL_STATUSES = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+# the job hash's fields the events live in, beside RQ's own
+EVENTS, PROGRESS_FIELD, ERROR_FIELD = "workbook_events", "workbook_progress", "workbook_error"
+SEQ_FIELD, ATTEMPTS_FIELD = "workbook_seq", "workbook_attempts"
+
+# KEYS: the job's hash. ARGV: channel, the event as JSON without seq (and attempt), whether it
+# counts a failed attempt, its progress or "", its error or "". A job already deleted keeps
+# nothing (no stray hash); the event is still published.
+RECORD = """
+local stored = redis.call('EXISTS', KEYS[1]) == 1
+local extra = ''
+if stored then
+  extra = ',"seq":' .. redis.call('HINCRBY', KEYS[1], 'workbook_seq', 1)
+  if ARGV[3] == '1' then
+    extra = extra .. ',"attempt":' .. redis.call('HINCRBY', KEYS[1], 'workbook_attempts', 1)
+  end
+end
+local event = string.sub(ARGV[2], 1, -2) .. extra .. '}'
+if stored then
+  redis.call('HSET', KEYS[1], 'workbook_events',
+    (redis.call('HGET', KEYS[1], 'workbook_events') or '') .. event .. '\\n')
+  if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'workbook_progress', ARGV[4]) end
+  if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'workbook_error', ARGV[5]) end
+end
+redis.call('PUBLISH', ARGV[1], event)
+return event
+"""
 
 
 @dataclass(frozen=True)
@@ -54,19 +82,49 @@ EventHandler = Callable[[JobEvent], None]
 # --- the job side: record, then publish ---------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What a job recorded of its events, as Redis keeps it in the job's hash."""
+
+    events: list[dict] = field(default_factory=list)
+    progress: int | None = None
+    error: str | None = None
+    attempts: int = 0
+
+
+STORED_FIELDS = (EVENTS, PROGRESS_FIELD, ERROR_FIELD, ATTEMPTS_FIELD)
+
+
+def read_stored(values: list[bytes | str | None]) -> Stored:
+    """:class:`Stored` from the values of :data:`STORED_FIELDS` (an ``HMGET``'s reply)."""
+    raw, progress, error, attempts = (
+        v.decode() if isinstance(v, bytes) else v for v in values
+    )
+    return Stored(
+        events=[json.loads(line) for line in (raw or "").splitlines() if line],
+        progress=None if progress is None else int(progress),
+        error=error,
+        attempts=int(attempts or 0),
+    )
+
+
+def stored(job: Job) -> Stored:
+    """The events, progress, error and failed attempts the job recorded so far."""
+    return read_stored(job.connection.hmget(job.key, STORED_FIELDS))
+
+
+_script: list = []  # RECORD, registered once per process
+
+
 def _record(job: Job, kind: str, **fields: object) -> dict:
-    """Append an event to the job's stored log, then publish it on :data:`CHANNEL`."""
-    meta = job.get_meta(refresh=True)
-    log = meta.setdefault("events", [])
-    event = {"job_id": job.id, "kind": kind, "seq": len(log) + 1, "at": time.time(), **fields}
-    log.append(event)
-    if kind == PROGRESS:
-        meta["progress"] = fields["progress"]
-    if kind in (FAILED, FAILED_ATTEMPT):
-        meta["error"] = fields["error"]
-    job.save_meta()
-    job.connection.publish(CHANNEL, json.dumps(event))
-    return event
+    """Store the event in the job's hash and publish it on :data:`CHANNEL`: one round trip."""
+    if not _script:
+        _script.append(job.connection.register_script(RECORD))
+    event = {"job_id": job.id, "kind": kind, "at": time.time(), **fields}
+    counts = kind in (FAILED, FAILED_ATTEMPT)
+    args = [CHANNEL, json.dumps(event), "1" if counts else "0"]
+    args += [fields.get("progress", ""), fields.get("error", "")]
+    return json.loads(_script[0](keys=[job.key], args=args, client=job.connection))
 
 
 def report_progress(percent: int, job: Job | None = None) -> None:
@@ -90,12 +148,14 @@ def on_success(job: Job, connection: redis.Redis, result: object, *args, **kwarg
 
 
 def on_failure(job: Job, connection: redis.Redis, exc_type, value, traceback) -> None:
-    """RQ failure callback: ``failed attempt`` if RQ will retry the job, else ``failed``."""
-    attempt = sum(e["kind"] == FAILED_ATTEMPT for e in job.get_meta().get("events", [])) + 1
+    """RQ failure callback: ``failed attempt`` if RQ will retry the job, else ``failed``.
+
+    The event's ``attempt`` is the number of this attempt, counted by :data:`RECORD`.
+    """
     kind = FAILED_ATTEMPT if job.should_retry else FAILED
     told = "".join(tracebacks.format_exception(exc_type, value, traceback))
     error = explain_failure(told, job.func_name) or error_message(value)
-    _record(job, kind, error=error, attempt=attempt)
+    _record(job, kind, error=error)
 
 
 def callbacks() -> dict[str, Callback]:

@@ -2,8 +2,8 @@
 
 The thread subscribes to :data:`~helpers.core.events.CHANNEL` *before* it reads anything,
 hands each event of the jobs it watches to a handler, in order, and reconciles with what
-Redis stored (each job's numbered event log and its status), so a job that ended while
-nobody listened is still reported, and no event is lost or repeated.
+Redis stored (each job's numbered event log and its status, one ``HMGET`` per job), so a job
+that ended while nobody listened is still reported, and no event is lost or repeated.
 
 Where it polls, and why: every :data:`RECONCILE_EVERY` s it re-reads the stored logs of
 the jobs still open (an event published while the thread was reconnecting is in the log,
@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 
 import redis
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from helpers.core import lifecycle
@@ -35,9 +36,12 @@ from helpers.core.events import (
     FAILED,
     FINAL_STATUSES,
     REMOVED,
+    STORED_FIELDS,
     TERMINAL,
     EventHandler,
     JobEvent,
+    Stored,
+    read_stored,
 )
 from helpers.core.job_input import explain_failure
 from helpers.core.outage import OUTAGE_LIMIT, REDIS_DOWN, RedisWatch
@@ -281,24 +285,30 @@ class Listener:
                     watched.ended = True
 
     def _reconcile(self, job_ids: list[str]) -> None:
-        """Deliver what each job's stored log and status hold beyond what was delivered."""
+        """Deliver what each job's stored log and status hold beyond what was delivered.
+
+        One round trip for all of them: each job's status and stored events (``HMGET``).
+        """
         if not job_ids:
             return
-        jobs = Job.fetch_many(job_ids, connection=self.connection)
-        for job_id, job in zip(job_ids, jobs, strict=True):
+        with self.connection.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hmget(Job.key_for(job_id), ["status", *STORED_FIELDS])
+            replies = pipe.execute()
+        for job_id, (status, *values) in zip(job_ids, replies, strict=True):
             with self._lock:
                 watched = self._jobs[job_id]
             if watched.ended:
                 continue
-            if job is None:
+            if status is None:  # no hash: the job was deleted
                 self._deliver(watched, {"job_id": job_id, "kind": REMOVED}, False)
                 continue
-            self._reconcile_one(watched, job)
+            status = status.decode() if isinstance(status, bytes) else status
+            self._reconcile_one(watched, job_id, status, read_stored(values))
 
-    def _reconcile_one(self, watched: _Watched, job: Job) -> None:
-        status = job.get_status(refresh=False)
+    def _reconcile_one(self, watched: _Watched, job_id: str, status: str, log: Stored) -> None:
         watched.awaiting = False
-        for event in job.meta.get("events", [])[watched.delivered :]:
+        for event in log.events[watched.delivered :]:
             if event["kind"] in TERMINAL and status not in FINAL_STATUSES:
                 watched.awaiting = True  # RQ stores the status just after the callback
                 return
@@ -306,12 +316,18 @@ class Listener:
             if watched.ended:
                 return
         if status == JobStatus.FINISHED:
-            self._deliver(watched, {"job_id": job.id, "kind": COMPLETED}, False)
+            self._deliver(watched, {"job_id": job_id, "kind": COMPLETED}, False)
         elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-            error = job.meta.get("error") or (
-                _why_failed(job) if status == JobStatus.FAILED else f"job {status}"
+            error = log.error or (
+                self._why_failed(job_id) if status == JobStatus.FAILED else f"job {status}"
             )
-            self._deliver(watched, {"job_id": job.id, "kind": FAILED, "error": error}, False)
+            self._deliver(watched, {"job_id": job_id, "kind": FAILED, "error": error}, False)
+
+    def _why_failed(self, job_id: str) -> str:
+        try:
+            return _why_failed(Job.fetch(job_id, connection=self.connection))
+        except NoSuchJobError:
+            return "unknown error"
 
 
 def listen(connection: redis.Redis, jobs: Iterable[Job | str], handler: EventHandler) -> Listener:
