@@ -20,7 +20,8 @@ BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_throughpu
 
 def test_the_benchmark_prints_its_figures_as_json_last():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKBOOK_", "REDIS_URL"))}
-    command = [sys.executable, str(BENCH), "--jobs", "20", "--rounds", "1", "--json"]
+    command = [sys.executable, str(BENCH), "--jobs", "20", "--rounds", "1", "--json", "--growth"]
+    command += ["--sizes", "100"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
@@ -41,4 +42,8 @@ def test_the_benchmark_prints_its_figures_as_json_last():
     else:
         assert figures["kue_jobs_per_s"] is None
         assert figures["kue_reason"] == "node and npm are not installed"
+    growth = figures["growth"]
+    assert set(growth["jobs_per_s_by_workers"]) == {"1", "2", "4"}
+    assert growth["by_jobs"]["100"]["jobs_per_s"] > 0
+    assert 500 < growth["by_jobs"]["100"]["bytes_per_queued_job"] < 10_000
     assert any(line.startswith("workbook / plain RQ Worker: ") for line in lines)

@@ -24,11 +24,13 @@ def scaffold(queue, jobs):  # right jobs, one round trip (or more) each
 
 
 def test_the_solution_passes_and_leaves_nothing_behind(r, capsys):
+    client, _ = counting_client(r)  # the check's database, which other checks use too
+    before = set(client.scan_iter())
     assert check_enqueue_all(solution, r)
     said = message(capsys)
     assert said == f"✅ Right: {JOBS} jobs queued, in order, in 2 round trips to Redis.", said
-    client, _ = counting_client(r)
-    assert not list(client.scan_iter())
+    assert set(client.scan_iter()) <= before
+    assert not client.sismember("rq:queues", "rq:queue:check:enqueue-all")
 
 
 def test_the_scaffold_is_told_how_many_round_trips_it_took(r, capsys):
