@@ -64,9 +64,9 @@ __all__ = [
 KUE_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "kue"
 # Kue measured by benchmarks/bench_throughput.py, shown where node is not installed
 KUE_STORED = {
-    "jobs_per_s": 2290.0,
-    "measured": "2026-12-03",
-    "machine": "2 cores (x86_64), Debian, Node 20.20, Redis 7.0.15, Kue 0.11.6",
+    "jobs_per_s": 1085.0,
+    "measured": "3 December 2026",
+    "machine": "2 cores (x86_64, Linux 6.18, Debian 12), Node 20.20, Redis 7.0.15, 1,000 jobs",
 }
 RQ_CLASSES = {"Worker": "rq.Worker", "SimpleWorker": "rq.SimpleWorker", "worker-pool": None}
 WAIT = 600.0

@@ -5,9 +5,11 @@ hands each event of the jobs it watches to a handler, in order, and reconciles w
 Redis stored (each job's numbered event log and its status, one ``HMGET`` per job), so a job
 that ended while nobody listened is still reported, and no event is lost or repeated.
 
-Where it polls, and why: every :data:`RECONCILE_EVERY` s it re-reads the stored logs of
-the jobs still open (an event published while the thread was reconnecting is in the log,
-not on the channel); and when a job's last event arrived before RQ stored the job's final
+Where it polls, and why: each time it subscribes, it reads the stored logs of the jobs
+still open (an event published while the thread was reconnecting is in the log, not on the
+channel); every :data:`RECONCILE_EVERY` s it reads their statuses (one ``HGET`` each) and
+the logs of those that ended without an event (deleted, stopped, failed before their
+callback ran); and when a job's last event arrived before RQ stored the job's final
 status (RQ runs the callback first), every :data:`AWAIT_POLL` s until the status is there.
 
 When Redis goes away, the thread says so in one line (``on_status``), waits for it with
@@ -83,11 +85,12 @@ def _ids(jobs: Iterable[Job | str]) -> list[str]:
 class _Watched:
     """What the listener has delivered for one job."""
 
-    __slots__ = ("awaiting", "delivered", "ended")
+    __slots__ = ("awaiting", "delivered", "ended", "read")
 
     def __init__(self) -> None:
         self.delivered = 0
         self.ended = False
+        self.read = False  # its stored log was read once since it was watched
         self.awaiting = False  # a last event arrived before RQ stored the job's final status
 
 
@@ -120,6 +123,7 @@ class Listener:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.error: Exception | None = None
+        self._next_await = 0.0  # when the jobs awaiting their final status are read next
         self._outage = RedisWatch(
             self.connection, on_status or logger.warning, who="job events", limit=outage_limit
         )
@@ -231,24 +235,50 @@ class Listener:
                 self.connection.connection_pool.disconnect()
 
     def _deliver_until_ended(self, pubsub: redis.client.PubSub) -> None:
-        next_reconcile = 0.0
+        self._reconcile(self._open_jobs())  # what was published before this subscription
+        next_reconcile = time.monotonic() + RECONCILE_EVERY
         while not self._stop.is_set():
-            if time.monotonic() >= next_reconcile:
-                self._reconcile(self._open_jobs())
-                next_reconcile = time.monotonic() + RECONCILE_EVERY
+            now = time.monotonic()
+            if now >= next_reconcile:  # jobs watched since, or ended unheard
+                unread, read = self._open_jobs(read=False), self._open_jobs(read=True)
+                self._reconcile(unread + self._ended_in_redis(read))
+                next_reconcile = now + RECONCILE_EVERY
             with self._lock:
                 if self._all_ended():
                     return
                 awaiting = [job_id for job_id, w in self._jobs.items() if w.awaiting]
-            if awaiting:
+            if awaiting and now >= self._next_await:
                 self._reconcile(awaiting)
+                self._next_await = now + AWAIT_POLL
             message = pubsub.get_message(timeout=AWAIT_POLL if awaiting else 0.2)
             if message and message["type"] == "message":
                 self._on_message(message["data"])
 
-    def _open_jobs(self) -> list[str]:
+    def _ended_in_redis(self, job_ids: list[str]) -> list[str]:
+        """Those of ``job_ids`` whose status in Redis is final, or whose hash is gone.
+
+        A running job's events arrive on the channel; this poll (one ``HGET`` each) finds the
+        jobs that end without one: deleted, stopped, or failed before their callback ran.
+        """
+        with self.connection.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hget(Job.key_for(job_id), "status")
+            statuses = pipe.execute()
+        return [
+            job_id
+            for job_id, status in zip(job_ids, statuses, strict=True)
+            if status is None or (status.decode() if isinstance(status, bytes) else status)
+            in FINAL_STATUSES
+        ]
+
+    def _open_jobs(self, read: bool | None = None) -> list[str]:
+        """The jobs not ended yet (only those whose log was read, or not, if ``read`` says)."""
         with self._lock:
-            return [job_id for job_id, w in self._jobs.items() if not w.ended]
+            return [
+                job_id
+                for job_id, w in self._jobs.items()
+                if not w.ended and (read is None or w.read == read)
+            ]
 
     def _on_message(self, data: bytes | str) -> None:
         event = json.loads(data)
@@ -256,10 +286,15 @@ class Listener:
             watched = self._jobs.get(event["job_id"])
         if watched is None or watched.ended or event["seq"] <= watched.delivered:
             return
-        if event["seq"] == watched.delivered + 1 and event["kind"] not in TERMINAL:
-            self._deliver(watched, event, live=True)
-        else:  # a last event, or some went by unseen: go by what Redis stored
+        if event["seq"] != watched.delivered + 1:  # some went by unseen: go by what Redis stored
             self._reconcile([event["job_id"]])
+        elif event["kind"] not in TERMINAL:
+            self._deliver(watched, event, live=True)
+        elif not watched.awaiting:  # a last event: delivered once RQ has stored the final status
+            watched.awaiting = True
+            now = time.monotonic()
+            if self._next_await < now:  # no read due: the first one in AWAIT_POLL s
+                self._next_await = now + AWAIT_POLL
 
     def _deliver(self, watched: _Watched, event: dict, live: bool) -> None:
         fields = {k: event.get(k) for k in ("progress", "error", "attempt")}
@@ -307,7 +342,7 @@ class Listener:
             self._reconcile_one(watched, job_id, status, read_stored(values))
 
     def _reconcile_one(self, watched: _Watched, job_id: str, status: str, log: Stored) -> None:
-        watched.awaiting = False
+        watched.awaiting, watched.read = False, True
         for event in log.events[watched.delivered :]:
             if event["kind"] in TERMINAL and status not in FINAL_STATUSES:
                 watched.awaiting = True  # RQ stores the status just after the callback

@@ -32,6 +32,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import BusyLoadingError
 from redis.retry import Retry
 
+from helpers.core import events  # noqa: F401 - loaded once here, not in every work horse
 from helpers.core.outage import MAX_RETRY, OUTAGE_LIMIT, REDIS_DOWN, RedisWatch
 from helpers.core.processes import pid_alive
 from helpers.core.recovery import recover_jobs, requeue_stranded
