@@ -57,7 +57,6 @@ __all__ = [
     "memory_per_job",
     "notification_data",
     "outside_worker",
-    "redis_busy_ms",
     "redis_ceiling",
 ]
 
@@ -131,15 +130,11 @@ def notification_data(n: int) -> list[dict[str, str]]:
     return [SAMPLE_JOBS[2 + i % (len(SAMPLE_JOBS) - 2)] for i in range(n)]
 
 
-def commands_served(connection: redis.Redis) -> dict[str, int]:
-    """Each command Redis has served since its statistics were last reset, and how often."""
+def commands_served(connection: redis.Redis) -> tuple[dict[str, int], float]:
+    """Each command Redis served since its statistics were reset, how often; and its busy ms."""
     stats = connection.info("commandstats")
-    return {name.removeprefix("cmdstat_").upper(): int(e["calls"]) for name, e in stats.items()}
-
-
-def redis_busy_ms(connection: redis.Redis) -> float:
-    """Milliseconds Redis spent executing commands since its statistics were last reset."""
-    return sum(int(e["usec"]) for e in connection.info("commandstats").values()) / 1000
+    calls = {name.removeprefix("cmdstat_").upper(): int(e["calls"]) for name, e in stats.items()}
+    return calls, sum(int(e["usec"]) for e in stats.values()) / 1000
 
 
 def _start_clock(connection: redis.Redis) -> float:
@@ -150,7 +145,7 @@ def _start_clock(connection: redis.Redis) -> float:
 def _stop_clock(connection: redis.Redis, started: float) -> tuple[float, dict[str, int], float]:
     """Seconds since ``started``, the commands Redis served, and its busy milliseconds."""
     seconds = time.perf_counter() - started
-    return seconds, commands_served(connection), redis_busy_ms(connection)
+    return seconds, *commands_served(connection)
 
 
 def _wait_for_workers(queue: Queue, count: int, timeout: float = 30) -> None:
@@ -313,12 +308,13 @@ def measure_enqueue(connection: redis.Redis, jobs: int) -> tuple[Run, Run]:
     started = _start_clock(connection)
     for args in data:
         queue.enqueue(send_notification, *args)
-    seconds = time.perf_counter() - started
-    one_by_one = Run("enqueue, one by one", jobs, seconds, commands_served(connection))
+    seconds, commands, busy = _stop_clock(connection, started)
+    one_by_one = Run("enqueue, one by one", jobs, seconds, commands, redis_ms=busy)
     reset_queue(queue)
     started = _start_clock(connection)
     queue.enqueue_many([Queue.prepare_data(send_notification, args) for args in data])
-    many = Run("enqueue_many", jobs, time.perf_counter() - started, commands_served(connection))
+    seconds, commands, busy = _stop_clock(connection, started)
+    many = Run("enqueue_many", jobs, seconds, commands, redis_ms=busy)
     reset_queue(queue)
     return one_by_one, many
 
@@ -384,10 +380,11 @@ def measure_kue(connection: redis.Redis, jobs: int) -> tuple[Run | None, str]:
         [*command, str(jobs), "2"], cwd=KUE_DIR, env=env, capture_output=True, text=True,
         timeout=WAIT,
     )  # fmt: skip
-    commands = commands_served(connection)
+    commands, busy = commands_served(connection)
     for key in connection.scan_iter("kuebench:*"):
         connection.delete(key)
     if done.returncode != 0:
         return None, f"Kue's run failed: {_last_error(done.stderr)}"
     measured = json.loads(done.stdout.strip().splitlines()[-1])
-    return Run("Kue 0.11.6, 2 at a time", jobs, measured["seconds"], commands), "measured"
+    kue = Run("Kue 0.11.6, 2 at a time", jobs, measured["seconds"], commands, redis_ms=busy)
+    return kue, "measured"

@@ -10,7 +10,7 @@ import redis
 from rq import Queue
 from rq.job import Job
 
-from helpers.checks.verdict import CHECK_PREFIX, Verdict, on_check_database, raised, verdict
+from helpers.checks.verdict import CHECK_DB, CHECK_PREFIX, Verdict, raised, verdict
 from helpers.throughput import notification_data
 
 JOBS = 500
@@ -33,9 +33,8 @@ class CountingConnection(redis.Connection):
 
 def counting_client(r: redis.Redis) -> tuple[redis.Redis, type[CountingConnection]]:
     """A client on the check's database whose round trips are counted; and its counter."""
-    base = on_check_database(r).connection_pool
     counter = type("Counter", (CountingConnection,), {"sent": 0})
-    kwargs = {**base.connection_kwargs, "decode_responses": False}  # RQ reads bytes
+    kwargs = {**r.connection_pool.connection_kwargs, "db": CHECK_DB, "decode_responses": False}
     pool = redis.ConnectionPool(connection_class=counter, **kwargs)
     return redis.Redis(connection_pool=pool), counter
 

@@ -63,6 +63,11 @@ def _last_line(text: str | None) -> str:
     return rest if sep and head.replace(".", "").replace("_", "").isalnum() else last
 
 
+def _text(value: bytes | str) -> str:
+    """A reply as text, whether the client decodes replies or not."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _exc_string(job: Job) -> str | None:
     result = job.latest_result()
     return result.exc_string if result is not None else None
@@ -267,8 +272,7 @@ class Listener:
         return [
             job_id
             for job_id, status in zip(job_ids, statuses, strict=True)
-            if status is None or (status.decode() if isinstance(status, bytes) else status)
-            in FINAL_STATUSES
+            if status is None or _text(status) in FINAL_STATUSES
         ]
 
     def _open_jobs(self, read: bool | None = None) -> list[str]:
@@ -338,8 +342,7 @@ class Listener:
             if status is None:  # no hash: the job was deleted
                 self._deliver(watched, {"job_id": job_id, "kind": REMOVED}, False)
                 continue
-            status = status.decode() if isinstance(status, bytes) else status
-            self._reconcile_one(watched, job_id, status, read_stored(values))
+            self._reconcile_one(watched, job_id, _text(status), read_stored(values))
 
     def _reconcile_one(self, watched: _Watched, job_id: str, status: str, log: Stored) -> None:
         watched.awaiting, watched.read = False, True
