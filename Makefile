@@ -15,6 +15,11 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 FAST := -m "not slow and not browser"
+# The tests run in 3 processes (pytest-xdist; most of a test is waiting for Redis, a worker or a
+# kernel, so 3 beat 2 on 2 cores); what must not overlap shares a group (the root conftest.py).
+# The 15 slowest tests are listed at the end. `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 3
+PARALLEL := -n $(TEST_WORKERS) --dist loadscope --durations=15
 
 .PHONY: setup lab test test-fast test-floors stop clean student
 
@@ -45,15 +50,15 @@ $(FLOORS)/.installed: pyproject.toml tools/floors.py
 
 test: setup test-floors
 	$(BIN)/ruff check helpers tests tools benchmarks conftest.py
-	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+	$(BIN)/python -m pytest tests notebooks $(NBVAL) $(PARALLEL)
 
 test-fast: setup
-	$(BIN)/python -m pytest tests $(FAST)
+	$(BIN)/python -m pytest tests $(FAST) $(PARALLEL)
 
 # The fast suite at the dependency floors (see the top of this file).
 test-floors: $(FLOORS)/.installed
 	$(FLOORS)/bin/ruff check helpers tests tools benchmarks conftest.py
-	$(FLOORS)/bin/python -m pytest tests $(FAST) -p no:cacheprovider
+	$(FLOORS)/bin/python -m pytest tests $(FAST) -p no:cacheprovider $(PARALLEL)
 
 # The student edition of every notebook (solutions removed, exercise and check outputs
 # cleared) for a class: `make student`, or `make student STUDENT_DIR=path`. Git ignores student/.

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from rq import Queue, Retry
+from rq.executions import ExecutionRegistry
 from rq.job import Job
+from rq.results import Result
 
 from helpers.core import events
 from helpers.core.errors import InvalidJob, NotAnArray, NotImportable, NotSerializable, RedisFull
@@ -84,6 +86,17 @@ def job_data(job: Job) -> dict[str, str]:
     return {"phoneNumber": phone_number, "message": message}
 
 
+def _keys(job_id: str) -> tuple[str, ...]:
+    """What RQ keeps of a job: its hash, its dependents and dependencies, results, executions."""
+    return (
+        Job.key_for(job_id),
+        Job.dependents_key_for(job_id),
+        f"{Job.key_for(job_id)}:dependencies",
+        Result.get_key(job_id),
+        ExecutionRegistry.key_template.format(job_id),
+    )
+
+
 def reset_queue(queue: Queue) -> None:
     """Empty the queue (and its high/low twins): delete its jobs and restart its ids at 1."""
     connection = queue.connection
@@ -100,9 +113,8 @@ def reset_queue(queue: Queue) -> None:
         ):
             ids.update(registry.get_job_ids(cleanup=False))
             connection.delete(registry.key)
-        for job in Job.fetch_many(sorted(ids), connection=connection):
-            if job is not None:
-                job.delete(remove_from_queue=True)
+        for start in range(0, len(ids), 1000):  # a round trip per 1,000 jobs, not 3 per job
+            connection.delete(*(key for i in sorted(ids)[start : start + 1000] for key in _keys(i)))
         q.empty()
         leftovers = [f"{q.key}:intermediate", *connection.scan_iter(f"{q.key}:intermediate:*")]
         connection.delete(*leftovers)  # RQ's marks of jobs a worker was taking

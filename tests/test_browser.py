@@ -19,13 +19,12 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import SCREENSHOTS, JupyterLab, NotebookPage, chromium, missing_tool, wait_until
+from browser import JupyterLab, NotebookPage, chromium, missing_tool, wait_until
 from nbtools import NOTEBOOKS_DIR, notebooks
 from test_stock import LIST
 
@@ -46,15 +45,14 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lab() -> Iterator[JupyterLab]:
-    """The workbook's JupyterLab, started once for the module; stopped with its kernels."""
+    """The workbook's JupyterLab, started once for the session; stopped with its kernels."""
     reason = missing_tool()
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the browser test must run under CI: {reason}")
         pytest.skip(reason)
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     digests = {nb: digest(nb) for nb in NOTEBOOKS}
     server = JupyterLab()
     server.start()
@@ -69,7 +67,11 @@ def lab() -> Iterator[JupyterLab]:
 
 @pytest.fixture(scope="module")
 def browser(lab) -> Iterator:
-    """Headless Chromium (a fresh profile) for the module."""
+    """Headless Chromium (a fresh profile) while this module's tests run.
+
+    Module-scoped, not session-scoped: Playwright's synchronous API keeps an event loop
+    running in this thread, where later tests of other modules call ``asyncio.run``.
+    """
     with chromium() as context:
         yield context
 
