@@ -66,7 +66,7 @@ def test_two_workers_ride_out_a_crash_of_redis_and_lose_no_job(own_server, run):
     assert queue.count == 0 and StartedJobRegistry(queue.name, connection=connection).count == 0
     assert connection.llen(IntermediateQueue(queue.key, connection).key) == 0
     status = [line for line in said if status_kind(line)]
-    assert len(status) == 2 and status[0] in away() and status[1] == BACK, status
+    assert len(status) == 2 and status[0] in away() and status[1] == BACK, (status, said)
     assert all(line in away() | {BACK} for line in said), said  # nothing else: no traceback
 
 

@@ -153,14 +153,16 @@ class RedisWatch:
 
     def _run(self, on_give_up: Callable[[], None] | None) -> None:
         pause = PING_EVERY
-        while not self._stop.wait(pause):
+        while True:  # the first ask at once: a restart is told by run_id once one is known
             if self.check():
                 pause = PING_EVERY
-                continue
-            pause = FIRST_RETRY if pause == PING_EVERY else min(pause * 2, MAX_RETRY)
-            if self._past_limit():
-                if on_give_up is not None:
-                    on_give_up()
+            else:
+                pause = FIRST_RETRY if pause == PING_EVERY else min(pause * 2, MAX_RETRY)
+                if self._past_limit():
+                    if on_give_up is not None:
+                        on_give_up()
+                    return
+            if self._stop.wait(pause):
                 return
 
     def _speak(self, line: str) -> None:
