@@ -140,9 +140,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ["WORKBOOK_HOME"] = tempfile.mkdtemp(prefix="workbook-test-")
     from helpers.core import server
 
-    if hasattr(session.config, "workerinput"):
-        os.environ["WORKBOOK_REDIS_PORT"] = str(server.free_port())
-    os.environ.setdefault("WORKBOOK_REDIS_PORT", str(server.free_port()))
+    if hasattr(session.config, "workerinput") or "WORKBOOK_REDIS_PORT" not in os.environ:
+        os.environ["WORKBOOK_REDIS_PORT"] = str(server.free_port())  # an xdist worker: its own
     server.start()  # started, not registered with cleanup(): no test's cleanup() stops it
 
 

@@ -20,6 +20,7 @@ import platform
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -43,8 +44,6 @@ def _cell_seconds(cell: nbformat.NotebookNode) -> float:
     start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
     if not (start and end):
         return 0.0
-    from datetime import datetime
-
     parse = datetime.fromisoformat
     return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
 

@@ -113,8 +113,9 @@ def reset_queue(queue: Queue) -> None:
         ):
             ids.update(registry.get_job_ids(cleanup=False))
             connection.delete(registry.key)
-        for start in range(0, len(ids), 1000):  # a round trip per 1,000 jobs, not 3 per job
-            connection.delete(*(key for i in sorted(ids)[start : start + 1000] for key in _keys(i)))
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 1000):  # a round trip per 1,000 jobs, not 3 per job
+            connection.delete(*(key for i in ordered[start : start + 1000] for key in _keys(i)))
         q.empty()
         leftovers = [f"{q.key}:intermediate", *connection.scan_iter(f"{q.key}:intermediate:*")]
         connection.delete(*leftovers)  # RQ's marks of jobs a worker was taking
