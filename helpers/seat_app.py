@@ -111,7 +111,7 @@ def create_app(
     seats: int = SEATS,
     fresh: bool = True,
     atomic: bool = True,
-    pause: float = 0.05,
+    pause: float = 0.02,
     meet_with: int = 0,
 ) -> Flask:
     """The "Can I have a seat?" app: seats in ``r``, jobs on ``queue``, ``processor`` on /process.

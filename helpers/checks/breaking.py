@@ -47,8 +47,8 @@ __all__ = ["check_requeue", "check_send_once"]
 CHECK_QUEUE = f"{CHECK_PREFIX}breaking"
 PHONE = "4153518780"
 JOB_TIMEOUT = 20.0
-RECEIPT_GRACE = 1.5  # s: a job that waits for the gateway's receipt (30 s) still runs by then
-WRITE_DELAY = 0.3  # each write of a key that is not RQ's waits this long in the relay
+RECEIPT_GRACE = 1.0  # s: a job that waits for the gateway's receipt (30 s) still runs by then
+WRITE_DELAY = 0.2  # each write of a key that is not RQ's waits this long in the relay
 ATTEMPTS = 3  # tries to run two copies at the same moment
 SLOW_WRITES = re.compile(  # a write command whose key is not one of RQ's (rq:...)
     rb"(?i)\$\d+\r\n(?:set|setnx|setex|psetex|getset|incr|incrby|hset|hsetnx|sadd|"

@@ -1,9 +1,10 @@
 """The self-check of notebook 08: the learner's tests of ``create_push_notifications_jobs``.
 
-The check runs the learner's test file with pytest, in processes of its own, first against
-the right function (every test must pass) and then against broken versions of it (each
-must make a test fail). :mod:`helpers.checks.mutants`, a pytest plugin, swaps the function
-in without touching the learner's file, and reports each run's outcome.
+The check runs the learner's test file with pytest, in a process of its own
+(:mod:`helpers.checks.testmode_runs`, one fork per run), first against the right function
+(every test must pass) and then against broken versions of it (each must make a test fail).
+:mod:`helpers.checks.mutants`, a pytest plugin, swaps the function in without touching the
+learner's file, and reports each run's outcome.
 """
 
 from __future__ import annotations
@@ -15,19 +16,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-import redis
-from rq import Queue
-
-from helpers.checks.mutants import MUTANT_ENV, OTHER_QUEUE, REPORT_ENV, TEST_MODE_DB_ENV
+from helpers.checks.mutants import TEST_MODE_DB_ENV
 from helpers.checks.verdict import Verdict, verdict
 from helpers.core.server import redis_url
-from helpers.job_creation import reset_queue
-from helpers.notifications import QUEUE_TASK_10
 from helpers.testmode import spare_database_url
 
-__all__ = ["BROKEN", "check_job_tests"]
+__all__ = ["BROKEN", "RUN_TIMEOUT", "TEST_MODE_URL_ENV", "check_job_tests"]
 
-RUN_TIMEOUT = 60  # seconds for one run of the learner's tests
+RUN_TIMEOUT = 60.0  # seconds for one run of the learner's tests
+RUNNER = "helpers.checks.testmode_runs"  # the process that runs the tests, once per version
+TEST_MODE_URL_ENV = "WORKBOOK_TEST_MODE_URL"  # where the runs' test mode is, for the runner
 
 # each broken version, and what to assert so that a test catches it
 BROKEN = {
@@ -58,48 +56,29 @@ BROKEN = {
 }
 
 
-def _pytest_command(path: Path) -> list[str]:
-    """pytest on ``path`` alone: no conftest, no settings or cache of the folder's project."""
-    return [
-        *(sys.executable, "-m", "pytest", path.name, "-q", "-x", "-p", "no:cacheprovider"),
-        *("--noconftest", "-c", os.devnull, "--rootdir", str(path.parent)),
-        *("-p", "helpers.checks.mutants"),
-    ]
-
-
-def _run(path: Path, mutant: str, url: str) -> dict:
-    """Run the tests of ``path`` against ``mutant`` ('' for the right function)."""
-    spare = redis.Redis.from_url(spare_database_url(url))
-    db = spare.connection_pool.connection_kwargs.get("db", 0)
+def _runs(path: Path, versions: list[str], url: str) -> list[dict]:
+    """The tests of ``path`` run against each version ('' first: the right function)."""
+    spare = spare_database_url(url)
     with tempfile.TemporaryDirectory(prefix="job-tests-") as folder:
-        report = Path(folder) / "report.json"
         env = dict(
             os.environ,
             REDIS_URL=url,
             PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
             PYTHONDONTWRITEBYTECODE="1",
-            **{MUTANT_ENV: mutant, REPORT_ENV: str(report), TEST_MODE_DB_ENV: str(db)},
+            **{TEST_MODE_URL_ENV: spare, TEST_MODE_DB_ENV: spare.rsplit("/", 1)[1]},
         )
+        command = [sys.executable, "-m", RUNNER, folder, str(path), *versions]
         try:
             done = subprocess.run(
-                _pytest_command(path),
-                cwd=path.parent,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=RUN_TIMEOUT,
-            )
+                command, env=env, capture_output=True, text=True,
+                timeout=RUN_TIMEOUT * (len(versions) + 1),
+            )  # fmt: skip
         except subprocess.TimeoutExpired:
-            return {"timeout": True}
-        finally:
-            left = Queue(QUEUE_TASK_10, connection=spare).count
-            for name in (QUEUE_TASK_10, OTHER_QUEUE):
-                reset_queue(Queue(name, connection=spare))
-            spare.close()
-        if not report.exists():
-            lines = (done.stderr + done.stdout).strip().splitlines() or ["nothing"]
-            return {"failed_to_start": lines[-1].strip()}
-        return {**json.loads(report.read_text()), "left": left}
+            return [{"timeout": True}]
+    if done.returncode != 0:
+        lines = (done.stderr + done.stdout).strip().splitlines() or ["nothing"]
+        return [{"failed_to_start": lines[-1].strip()}]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _name(nodeid: str) -> str:
@@ -150,12 +129,11 @@ def check_job_tests(path: str | Path = "my_job_tests.py") -> Verdict:
     file = Path(path).resolve()
     if not file.is_file():
         return verdict(False, f"{Path(path).name} is missing: run the %%writefile cell first.")
-    url = redis_url()
-    wrong = _on_the_right_function(file.name, _run(file, "", url))
+    runs = _runs(file, ["", *BROKEN], redis_url())
+    wrong = _on_the_right_function(file.name, runs[0])
     if wrong:
         return verdict(False, wrong)
-    for mutant, (what, fix) in BROKEN.items():
-        run = _run(file, mutant, url)
+    for (what, fix), run in zip(BROKEN.values(), runs[1:], strict=True):
         if not run.get("timeout") and "failed_to_start" not in run and run["exitstatus"] == 0:
             return verdict(False, f"your tests still pass when the function {what}: {fix}.")
     return verdict(

@@ -129,4 +129,6 @@ def task_job_tests(argv: list[str]) -> int:
         "no:cacheprovider",
         *argv,
     ]
-    return subprocess.call(command, env=dict(os.environ, REDIS_URL=server.redis_url()))
+    # no plugins of this environment (nbval and others: 2 s of start-up; these tests need none)
+    env = dict(os.environ, REDIS_URL=server.redis_url(), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    return subprocess.call(command, env=env)
