@@ -56,8 +56,10 @@ def send_sms(r: redis.Redis, phone_number: str, message: str) -> None:
     """The SMS gateway: record the SMS in :data:`SMS_KEY`, then wait for its receipt if slowed."""
     if r.exists(DOWN_KEY):
         raise GatewayDown("SMS gateway unreachable")
-    r.rpush(SMS_KEY, f"to {phone_number}: {message}")
+    # the wait is read before sending: whoever sees the SMS, then makes the gateway fast
+    # again (notebook 11, its check), is too late to cut this receipt short
     receipt = float(r.get(SLOW_KEY) or 0)
+    r.rpush(SMS_KEY, f"to {phone_number}: {message}")
     if receipt:
         time.sleep(receipt)
 

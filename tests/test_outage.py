@@ -18,7 +18,7 @@ from helpers.core import server
 from helpers.core.job_input import explain_failure
 from helpers.core.listener import Listener
 from helpers.core.outage import status_kind
-from helpers.core.recovery import recover_jobs, requeue_stranded
+from helpers.core.recovery import recover_jobs, recover_lost_ends, requeue_stranded
 from helpers.core.waiting import wait_until
 from helpers.core.workers import start_workers
 from helpers.job_creation import create_job
@@ -160,3 +160,26 @@ def test_a_job_registered_but_never_started_goes_back_to_its_queue(raw, queue):
     assert settled == [(job.id, "requeued", "Redis went away before this job started")]
     assert queue.job_ids == [job.id] and StartedJobRegistry(queue.name, connection=raw).count == 0
     assert raw.llen(IntermediateQueue(queue.key, raw).key) == 0
+
+
+def test_jobs_redis_says_a_live_worker_runs_but_it_does_not_are_settled(raw, queue):
+    """A Redis replayed from its file may lack the last second: a job's end, for one."""
+    worker = Worker([queue], connection=raw, name=f"{queue.name}-w")
+    for n in range(3):
+        queue.enqueue(send_notification, f"415351878{n}", "hello")
+    ended, taken_only, running = (taken(queue) for _ in range(3))
+    for job in (ended, taken_only, running):
+        prepare_execution(worker, job)
+    for job in (ended, running):  # started, as the worker's pipeline marks it
+        with raw.pipeline() as pipeline:
+            job.prepare_for_execution(worker.name, pipeline=pipeline)
+            pipeline.lrem(IntermediateQueue(queue.key, raw).key, 1, job.id)
+            pipeline.execute()
+    settled = recover_lost_ends(raw, [queue.name], worker.name, lambda: running.id, grace=0.1)
+    assert sorted(settled) == sorted([
+        (ended.id, "failed", "Redis went away while running this job"),
+        (taken_only.id, "requeued", "Redis went away before this job started"),
+    ])  # fmt: skip
+    assert queue.job_ids == [taken_only.id] and ended.get_status(refresh=True) == "failed"
+    assert StartedJobRegistry(queue.name, connection=raw).get_job_ids() == [running.id]
+    assert recover_lost_ends(raw, [queue.name], worker.name, lambda: running.id, 0.1) == []

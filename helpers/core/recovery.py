@@ -9,13 +9,15 @@ in the work horse, marks the job started; a worker that dies, or a Redis that go
 in between leaves a job that is queued and in no queue. RQ fails such a job after ten
 minutes or more; here it is put back at the head of its queue, for it never ran:
 :func:`recover_jobs` for a registered one, :func:`requeue_stranded` for one that is not.
+And a Redis restarted from its append-only file may say a live worker runs a job it ended
+in the second before the crash: :func:`recover_lost_ends`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import redis
 from rq import Queue
@@ -97,6 +99,32 @@ def _owner(connection: redis.Redis, job: Job, member: bytes) -> str:
     return execution.worker_name
 
 
+def _owned(
+    connection: redis.Redis, queues: Iterable[str], worker_name: str
+) -> list[tuple[str, Job, bytes]]:
+    """The jobs Redis says ``worker_name`` runs: (started registry's key, job, member) each."""
+    found = []
+    for name in queues:
+        registry = StartedJobRegistry(name, connection=connection)
+        for member in connection.zrange(registry.key, 0, -1):
+            job = Job.fetch_many([member.decode().split(":")[0]], connection=connection)[0]
+            if job is not None and _owner(connection, job, member) == worker_name:
+                found.append((registry.key, job, member))
+    return found
+
+
+def _recover(
+    connection: redis.Redis, key: str, job: Job, member: bytes, reason: str
+) -> Settled | None:
+    """Settle one job its worker no longer runs: retried or failed if started, else put back."""
+    status = job.get_status(refresh=False)
+    if status == JobStatus.STARTED:
+        return _settle(connection, job, member, key, reason)
+    if status == JobStatus.QUEUED and _put_back(connection, job, member):
+        return job.id, "requeued", f"{reason} before this job started"
+    return None
+
+
 def recover_jobs(
     connection: redis.Redis, queues: Iterable[str], worker_name: str, reason: str
 ) -> list[Settled]:
@@ -105,23 +133,44 @@ def recover_jobs(
     A job it was running is ``"retried"`` or ``"failed"``; a job it had taken but not yet
     started is ``"requeued"``. The worker's record in Redis is removed.
     """
-    settled = []
-    for name in queues:
-        registry = StartedJobRegistry(name, connection=connection)
-        for member in connection.zrange(registry.key, 0, -1):
-            job = Job.fetch_many([member.decode().split(":")[0]], connection=connection)[0]
-            if job is None or _owner(connection, job, member) != worker_name:
-                continue
-            status = job.get_status(refresh=False)
-            if status == JobStatus.STARTED:
-                settled.append(_settle(connection, job, member, registry.key, reason))
-            elif status == JobStatus.QUEUED and _put_back(connection, job, member):
-                settled.append((job.id, "requeued", f"{reason} before this job started"))
+    owned = _owned(connection, queues, worker_name)
+    settled = [s for s in (_recover(connection, *o, reason) for o in owned) if s is not None]
     with contextlib.suppress(Exception):
         dead = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name, connection)
         if dead is not None:
             dead.register_death()
     return settled
+
+
+def recover_lost_ends(
+    connection: redis.Redis,
+    queues: Iterable[str],
+    worker_name: str,
+    running: Callable[[], str | None],
+    grace: float = 1.0,
+) -> list[Settled]:
+    """Settle the jobs Redis says the live ``worker_name`` runs, but which it does not run.
+
+    An append-only file replayed after a crash lacks the server's last second: a job the
+    worker ended in that second is back in the started registry as its, started or taken,
+    while the worker is idle or on another job. ``running()`` gives the id of the job it runs
+    now (None: none); a job counts only if it is still so after ``grace`` s (a job just
+    taken is the worker's current one within milliseconds).
+    """
+    queues = list(queues)
+
+    def lost() -> dict[str, tuple[str, Job, bytes]]:
+        now = running()
+        return {o[1].id: o for o in _owned(connection, queues, worker_name) if o[1].id != now}
+
+    first = lost()
+    if not first:
+        return []
+    time.sleep(grace)
+    second = lost()
+    reason = "Redis went away"
+    settled = (_recover(connection, *second[i], reason) for i in sorted(first.keys() & second))
+    return [s for s in settled if s is not None]
 
 
 def _stranded(connection: redis.Redis, queue: Queue) -> set[str]:

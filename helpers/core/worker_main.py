@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -35,13 +36,14 @@ from redis.retry import Retry
 from helpers.core import events  # noqa: F401 - loaded once here, not in every work horse
 from helpers.core.outage import MAX_RETRY, OUTAGE_LIMIT, REDIS_DOWN, RedisWatch
 from helpers.core.processes import pid_alive
-from helpers.core.recovery import recover_jobs, requeue_stranded
+from helpers.core.recovery import recover_jobs, recover_lost_ends, requeue_stranded
 
 PARENT_POLL = 0.5
 GRACE = 10.0
 EXIT_REDIS_GONE = 3
 RIDE_OUT_RETRIES = 12  # 0.05 s doubling to 1 s: about 8 s in all
 RESTART_HINT = " Start Redis again (python -m helpers redis start), then the workers."
+RECOVERY = threading.Lock()  # one settling of jobs at a time: the loop's, or the watch's
 SCHEDULER_TICK = 0.2  # s between the scheduler's looks for due jobs (RQ's own: 1 s)
 
 
@@ -186,10 +188,14 @@ def _give_up(connection: redis.Redis, worker) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _tidy(connection: redis.Redis, queues: list[str]) -> None:
-    """Once Redis is back: jobs it left taken but not started go back on their queues."""
-    with contextlib.suppress(*REDIS_DOWN, redis.RedisError):
+def _tidy(connection: redis.Redis, queues: list[str], current: list) -> None:
+    """Once Redis is back: jobs it left taken but not started go back on their queues; jobs
+    it says this worker runs, and which it does not run, are settled (their end was lost)."""
+    worker = current[0]
+    with RECOVERY, contextlib.suppress(*REDIS_DOWN, redis.RedisError):
         requeue_stranded(connection, queues)
+        if worker is not None:
+            recover_lost_ends(connection, queues, worker.name, worker.get_current_job_id)
 
 
 def _gone() -> int:
@@ -214,9 +220,8 @@ def riding_out() -> dict:
 
 def _watch(connection: redis.Redis, queues: list[str], limit: float, current: list) -> RedisWatch:
     """Start the worker's watch on Redis: its lines instead of RQ's, a tidy-up once it is back."""
-    watch = RedisWatch(
-        connection, _say, limit=limit, then=RESTART_HINT, on_back=lambda: _tidy(connection, queues)
-    )
+    tidy = functools.partial(_tidy, connection, queues, current)
+    watch = RedisWatch(connection, _say, limit=limit, then=RESTART_HINT, on_back=tidy)
     for logger in ("rq.worker", "rq.scheduler"):
         logging.getLogger(logger).addFilter(QuietWhileAway(watch))
     return watch.start(on_give_up=lambda: _give_up(connection, current[0]))
@@ -275,7 +280,7 @@ def run_worker(argv: list[str]) -> int:
             return 0 if args.burst else 1
         if not watch.wait_until_back(stopping):
             return _gone() if watch.gave_up else 0
-        with contextlib.suppress(*REDIS_DOWN):
+        with RECOVERY, contextlib.suppress(*REDIS_DOWN):
             recover_jobs(connection, args.queues, name, "Redis went away")
             requeue_stranded(connection, args.queues)
     return _gone() if watch.gave_up else 0
