@@ -59,18 +59,14 @@ def _watched_processes(marker: str) -> dict[int, str]:
 # Under pytest-xdist (``make test`` runs ``-n 3``), tests that must not overlap share a group,
 # which one worker runs in order: every run of one notebook (nbval, papermill, the browser),
 # since a run writes the learner's files beside it; and whatever may serve on the original's
-# port 1245 (notebooks 09 and 10, tasks 12 and 13, the student edition). Groups are read off
-# node ids, which is all xdist's scheduler sees (its own xdist_group marks do not reach it
+# port 1245 (notebooks 09 and 10, tasks 12 and 13, grading). A run of a notebook's student
+# edition is in a folder of its own: only 09 and 10 are grouped, by their port. Groups are read
+# off node ids, which is all xdist's scheduler sees (its own xdist_group marks do not reach it
 # under pytest 9.2).
 PORT_1245 = "port-1245"
 SERVES_1245 = ("09", "10")
-PORT_1245_MODULES = (
-    "test_web.py",
-    "test_proxy.py",
-    "test_doctor.py",
-    "test_student_edition.py",
-    "test_grading.py",
-)
+PORT_1245_MODULES = ("test_web.py", "test_proxy.py", "test_doctor.py", "test_grading.py")
+OWN_FOLDER_MODULES = ("test_student_edition.py",)  # its notebook runs write nothing beside ours
 RUNS_NOTEBOOK = {  # tests that run a notebook their id does not name
     "test_pubsub_panel_shows_a_published_message": "04",
     "test_job_board_reaches_the_final_state": "06",
@@ -88,9 +84,10 @@ def group_of(nodeid: str) -> str | None:
     path, _, name = nodeid.partition("::")
     found = NOTEBOOK_ID.search(nodeid)
     prefix = (found.group(1) or found.group(2)) if found else RUNS_NOTEBOOK.get(name)
-    if prefix in SERVES_1245 or path.rsplit("/", 1)[-1] in PORT_1245_MODULES:
+    module = path.rsplit("/", 1)[-1]
+    if prefix in SERVES_1245 or module in PORT_1245_MODULES:
         return PORT_1245
-    return f"notebook-{prefix}" if prefix else None
+    return f"notebook-{prefix}" if prefix and module not in OWN_FOLDER_MODULES else None
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
