@@ -88,7 +88,7 @@ class SeatProcessor:
 
     def wait_for(self, jobs: int, timeout: float = 60.0) -> bool:
         """Wait until ``jobs`` jobs have completed or failed; False on timeout."""
-        return wait_until(lambda: sum(self.outcomes()) >= jobs, timeout, every=0.05)
+        return wait_until(lambda: sum(self.outcomes()) >= jobs, timeout, every=0.01)
 
     def stop(self) -> int:
         """Stop the workers (the current jobs finish first); return how many were running."""
