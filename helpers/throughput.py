@@ -23,6 +23,7 @@ publishes no events). ``benchmarks/bench_throughput.py`` runs them all at larger
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -353,10 +354,12 @@ def _kue_ready() -> str | None:
     """Why Kue cannot run here, or None once its package is installed."""
     if not (shutil.which("node") and shutil.which("npm")):
         return "node and npm are not installed"
-    if (KUE_DIR / "node_modules" / "kue").is_dir():
-        return None
-    npm = ["npm", "install", "--no-audit", "--no-fund", "--silent"]
-    done = subprocess.run(npm, cwd=KUE_DIR, capture_output=True, text=True, timeout=600)
+    with open(KUE_DIR / ".npm-install.lock", "w") as lock:  # one install at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)  # (notebook 12 and the benchmark may start together)
+        if (KUE_DIR / "node_modules" / "kue").is_dir():
+            return None
+        npm = ["npm", "install", "--no-audit", "--no-fund", "--silent"]
+        done = subprocess.run(npm, cwd=KUE_DIR, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         return f"npm install failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}"
     return None

@@ -192,10 +192,14 @@ def _tidy(connection: redis.Redis, queues: list[str], current: list) -> None:
     """Once Redis is back: jobs it left taken but not started go back on their queues; jobs
     it says this worker runs, and which it does not run, are settled (their end was lost)."""
     worker = current[0]
+
+    def running() -> str | None:  # asked of the worker running now: RQ's loop may restart
+        return current[0].get_current_job_id() if current[0] is not None else None
+
     with RECOVERY, contextlib.suppress(*REDIS_DOWN, redis.RedisError):
         requeue_stranded(connection, queues)
         if worker is not None:
-            recover_lost_ends(connection, queues, worker.name, worker.get_current_job_id)
+            recover_lost_ends(connection, queues, worker.name, running)
 
 
 def _gone() -> int:
