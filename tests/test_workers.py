@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -46,6 +47,25 @@ def test_a_slow_line_handler_on_one_worker_does_not_hold_back_another(queues):
     finally:
         release.set()
         group.stop()
+
+
+def test_rqs_teardown_does_not_wait_on_its_command_thread(raw):
+    """RQ 3.0 stops a worker's command thread as below; redis-py 8.2 made that wait 60 s.
+
+    The thread has read the reply to UNSUBSCRIBE and waits (up to its 60 s) to be subscribed
+    again; ``stop()`` must return at once (pyproject.toml keeps redis-py below 8.2 for this).
+    """
+    pubsub = raw.pubsub()
+    pubsub.subscribe(**{f"rq:pubsub:{uuid.uuid4().hex}": lambda message: None})
+    thread = pubsub.run_in_thread(sleep_time=60, daemon=True)
+    time.sleep(0.2)
+    pubsub.unsubscribe()  # RQ's Worker.unsubscribe: unsubscribe, stop, join for 1 s, close
+    time.sleep(0.5)
+    stopping = threading.Thread(target=thread.stop, daemon=True)
+    stopping.start()
+    stopping.join(5)
+    assert not stopping.is_alive(), "stop() waited for a thread asleep for 60 s"
+    pubsub.close()
 
 
 def test_a_failed_job_shows_in_the_workers_errors_and_the_record_goes_away(queues):
