@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -40,11 +41,17 @@ NOTEBOOKS = notebooks()
 
 
 @pytest.fixture(scope="module")
-def edition(tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
-    """The student edition of every notebook, written into a folder outside the clone."""
+def edition_folder(tmp_path_factory) -> Path:
+    """The student edition of every notebook, written once into a folder outside the clone."""
     folder = tmp_path_factory.mktemp("class") / "student"
     write_edition(folder)
-    return {p.name: nbformat.read(folder / p.name, as_version=4) for p in NOTEBOOKS}
+    return folder
+
+
+@pytest.fixture(scope="module")
+def edition(edition_folder) -> dict[str, nbformat.NotebookNode]:
+    """The edition's notebooks as written (the runs below do not save what they print)."""
+    return {p.name: nbformat.read(edition_folder / p.name, as_version=4) for p in NOTEBOOKS}
 
 
 def teacher(name: str) -> nbformat.NotebookNode:
@@ -183,14 +190,6 @@ def run_in_kernel(path) -> nbformat.NotebookNode:
 
 def outputs_text(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []))
-
-
-@pytest.fixture(scope="module")
-def edition_folder(tmp_path_factory):
-    """The student edition written once for the runs below (each notebook runs in it)."""
-    folder = tmp_path_factory.mktemp("runs") / "student"
-    write_edition(folder)
-    return folder
 
 
 @pytest.mark.slow

@@ -16,7 +16,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from helpers.checks.mutants import TEST_MODE_DB_ENV
 from helpers.checks.verdict import Verdict, verdict
 from helpers.core.server import redis_url
 from helpers.testmode import spare_database_url
@@ -58,14 +57,13 @@ BROKEN = {
 
 def _runs(path: Path, versions: list[str], url: str) -> list[dict]:
     """The tests of ``path`` run against each version ('' first: the right function)."""
-    spare = spare_database_url(url)
     with tempfile.TemporaryDirectory(prefix="job-tests-") as folder:
         env = dict(
             os.environ,
             REDIS_URL=url,
             PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
             PYTHONDONTWRITEBYTECODE="1",
-            **{TEST_MODE_URL_ENV: spare, TEST_MODE_DB_ENV: spare.rsplit("/", 1)[1]},
+            **{TEST_MODE_URL_ENV: spare_database_url(url)},
         )
         command = [sys.executable, "-m", RUNNER, folder, str(path), *versions]
         try:
@@ -133,6 +131,12 @@ def check_job_tests(path: str | Path = "my_job_tests.py") -> Verdict:
     wrong = _on_the_right_function(file.name, runs[0])
     if wrong:
         return verdict(False, wrong)
+    if len(runs) != 1 + len(BROKEN):  # the runs stop when pytest fails on the right function
+        return verdict(
+            False,
+            f"pytest ended with status {runs[0]['exitstatus']} on the right "
+            "function: run the cell with pytest below and read its report.",
+        )
     for (what, fix), run in zip(BROKEN.values(), runs[1:], strict=True):
         if not run.get("timeout") and "failed_to_start" not in run and run["exitstatus"] == 0:
             return verdict(False, f"your tests still pass when the function {what}: {fix}.")

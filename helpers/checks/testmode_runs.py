@@ -5,10 +5,10 @@ mutants plugin (:mod:`helpers.checks.mutants`) and RQ once, then forks one child
 of the function, in order ('' is the right one, first): the child runs ``pytest.main`` on
 ``FILE`` with the plugin swapping that version in, and writes the plugin's report to
 ``FOLDER/<n>.json``, its output to ``FOLDER/<n>.log``. Between runs the queues of test mode
-(its URL in ``WORKBOOK_TEST_MODE_URL``) are counted and cleared. A run that takes longer than
-:data:`RUN_TIMEOUT` s is killed; if the right function's tests fail, the broken versions
-are not run. The last line printed is a JSON list, one result per run. Seven runs cost one
-start of pytest instead of seven: 2 s instead of 4 here.
+(its URL in ``WORKBOOK_TEST_MODE_URL``; the plugin is told its database) are counted and
+cleared. A run that takes longer than :data:`RUN_TIMEOUT` s is killed; if pytest fails on
+the right function, the broken versions are not run. The last line printed is a JSON list,
+one result per run. Seven runs cost one start of pytest instead of seven: 2 s, not 4, here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import redis
 from rq import Queue
 
 from helpers.checks import mutants
-from helpers.checks.mutants import MUTANT_ENV, OTHER_QUEUE, REPORT_ENV
+from helpers.checks.mutants import MUTANT_ENV, OTHER_QUEUE, REPORT_ENV, TEST_MODE_DB_ENV
 from helpers.checks.testmode import RUN_TIMEOUT, TEST_MODE_URL_ENV
 from helpers.job_creation import reset_queue
 from helpers.notifications import QUEUE_TASK_10
@@ -97,6 +97,7 @@ def main(argv: list[str]) -> int:
     """Run the tests once per version given; print the results as one JSON list."""
     folder, path, versions = Path(argv[0]), Path(argv[1]).resolve(), argv[2:]
     spare = redis.Redis.from_url(os.environ[TEST_MODE_URL_ENV])
+    os.environ[TEST_MODE_DB_ENV] = str(spare.connection_pool.connection_kwargs.get("db", 0))
     results = []
     for n, version in enumerate(versions):
         results.append(run(folder, path, version, spare, n))
