@@ -1,6 +1,6 @@
 """How fast is a queue: jobs per second, end to end, for the workbook's path, plain RQ and Kue.
 
-    .venv/bin/python benchmarks/bench_throughput.py [--jobs 1000] [--rounds 2] [--json]
+    .venv/bin/python benchmarks/bench_throughput.py [--jobs 1000] [--rounds 4] [--json]
         [--no-kue] [--growth [--sizes 1000 10000 100000]]
 
 Every figure is measured on real worker processes and a real Redis (``REDIS_URL`` if set,
@@ -9,10 +9,12 @@ first job created (the workers already waiting) to the last event the creator he
 for plain RQ, which publishes none, the last job Redis holds finished):
 
 - the workbook's default path (task 10: ``create_job`` with progress 0 and 50, events, and a
-  listener) on 2 of its workers, against the same workers without events (what the events
-  add to the per-job time: ``event_overhead``), and plain RQ ``Worker`` (a fork per job),
-  ``SimpleWorker`` and ``rq worker-pool`` running the same notification without events; the
-  best of ``--rounds`` rounds, taken in turn;
+  listener) on 2 of its workers, against the same workers without events, and plain RQ
+  ``Worker`` (a fork per job), ``SimpleWorker`` and ``rq worker-pool`` running the same
+  notification without events; jobs/s are the best of ``--rounds`` rounds. What the events
+  add to the per-job time (``event_overhead``) is the median over the rounds of the ratio
+  of two runs back to back, with and without events (the machine's noise, 10-20% from one
+  run to the next on 2 busy cores, would swamp a ratio of two bests taken minutes apart);
 - Redis commands per job for each (``INFO commandstats``), Redis's own round trips and
   pipelined commands per second, and the Redis memory a queued job takes;
 - enqueueing one by one against ``enqueue_many`` (one pipeline);
@@ -25,9 +27,9 @@ for plain RQ, which publishes none, the last job Redis holds finished):
   about a quarter of an hour on 2 cores.
 
 ``--json`` prints one JSON object as the last line: ``workbook_jobs_per_s``,
-``no_events_jobs_per_s``, ``event_overhead``, ``rq_worker_jobs_per_s``,
-``workbook_vs_rq_worker``, ``batched_notifications_per_s``, ``kue_jobs_per_s`` (null
-without node; ``kue_reason`` says why), ``batched_vs_kue`` and more.
+``no_events_jobs_per_s``, ``event_overhead`` (and ``event_overhead_by_round``),
+``rq_worker_jobs_per_s``, ``workbook_vs_rq_worker``, ``batched_notifications_per_s``,
+``kue_jobs_per_s`` (null without node; ``kue_reason`` says why), ``batched_vs_kue`` and more.
 The default run takes about three minutes on 2 cores.
 """
 
@@ -37,6 +39,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -79,34 +82,41 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def _paths(connection, url: str, jobs: int, rounds: int) -> dict:
-    """The workbook's path against plain RQ, the best of ``rounds`` each."""
+def _paths(connection, url: str, jobs: int, rounds: int) -> tuple[dict, list[float]]:
+    """The workbook's path against plain RQ, the best of ``rounds`` each; and the overheads.
+
+    Each round runs the workbook's path and the same workers without events back to back
+    (in turn first): the events' overhead of that round is the ratio of the two times.
+    """
     from helpers import throughput as t
 
     best: dict = {}
-    for _ in range(rounds):
-        for name, run in (
+    overheads = []
+    for round_ in range(rounds):
+        pair = [
             ("workbook", lambda: t.measure_workbook(connection, jobs)),
             ("no_events", lambda: t.measure_workbook(connection, jobs, events=False)),
-            ("rq_worker", lambda: t.measure_rq(connection, url, jobs, "Worker")),
-        ):
-            got = run()
+        ]
+        took = {}
+        for name, run in [*pair[:: 1 if round_ % 2 == 0 else -1], ("rq_worker", None)]:
+            got = run() if run else t.measure_rq(connection, url, jobs, "Worker")
+            took[name] = got.seconds
             _say(f"  {got}")
             if name not in best or got.jobs_per_s > best[name].jobs_per_s:
                 best[name] = got
+        overheads.append(took["workbook"] / took["no_events"] - 1)
     for name, kind in (("simple_worker", "SimpleWorker"), ("worker_pool", "worker-pool")):
         best[name] = t.measure_rq(connection, url, jobs, kind)
         _say(f"  {best[name]}")
-    return best
+    return best, overheads
 
 
 def _batches(connection, jobs: int) -> dict:
     from helpers import throughput as t
 
-    runs = {}
-    for batch in BATCHES:
-        runs[batch] = t.measure_batched(connection, batch, max(20, jobs // batch))
-        _say(f"  {runs[batch]}")
+    runs = t.measure_batched(connection, {batch: max(20, jobs // batch) for batch in BATCHES})
+    for run in runs.values():
+        _say(f"  {run}")
     return runs
 
 
@@ -152,14 +162,15 @@ def measure(args: argparse.Namespace) -> dict:
     figures: dict = {"machine": machine(connection), "jobs": args.jobs}
     _say(f"{args.jobs} jobs per run on {figures['machine']}")
     _say("Paths (2 workers):")
-    paths = _paths(connection, url, args.jobs, args.rounds)
+    paths, overheads = _paths(connection, url, args.jobs, args.rounds)
     for name, run in paths.items():
         figures[f"{name}_jobs_per_s"] = round(run.jobs_per_s, 1)
         figures.setdefault("commands_per_job", {})[name] = round(run.commands_per_job, 1)
         figures.setdefault("redis_ms_per_job", {})[name] = round(run.redis_ms_per_job, 3)
     workbook = paths["workbook"]
     figures["workbook_vs_rq_worker"] = round(workbook.jobs_per_s / paths["rq_worker"].jobs_per_s, 3)
-    figures["event_overhead"] = round(workbook.seconds / paths["no_events"].seconds - 1, 3)
+    figures["event_overhead"] = round(statistics.median(overheads), 3)
+    figures["event_overhead_by_round"] = [round(o, 3) for o in overheads]
     _say("Enqueueing:")
     for run in t.measure_enqueue(connection, args.jobs):
         _say(f"  {run}")
@@ -191,7 +202,7 @@ def main(argv: list[str]) -> int:
     """Measure, print the figures, and the JSON object last if asked."""
     parser = argparse.ArgumentParser(prog="bench_throughput.py")
     parser.add_argument("--jobs", type=int, default=1000, help="jobs per run (default 1000)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of the two main paths")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of the main paths")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON last")
     parser.add_argument("--no-kue", action="store_true", help="do not run Kue")
     parser.add_argument("--growth", action="store_true", help="workers 1, 2, 4 and --sizes")

@@ -2,7 +2,8 @@
 
 :func:`create_job` is an RQ ``enqueue`` with a readable id, events, priority, delay and
 attempts; ``createPushNotificationsJobs`` becomes :func:`create_push_notifications_jobs`
-(task 10). Job ids read like Kue's (``1``, ``2``, …): a Redis counter per queue (``INCR``).
+(task 10). Job ids read like Kue's (``1``, ``2``, …): a Redis counter per queue (``INCR``, in
+a script that skips the ids of jobs still kept: one round trip).
 """
 
 from __future__ import annotations
@@ -71,13 +72,25 @@ def _counter_key(queue_name: str) -> str:
     return f"workbook:ids:{_base_name(queue_name)}"
 
 
+# KEYS: the queue's counter. ARGV: the id's prefix, RQ's job key prefix. The next number whose
+# id no job has yet (a counter lost while its jobs were kept starts again at 1): one round trip.
+NEXT_ID = """
+while true do
+  local job_id = ARGV[1] .. '-' .. redis.call('INCR', KEYS[1])
+  if redis.call('EXISTS', ARGV[2] .. job_id) == 0 then return job_id end
+end
+"""
+_next_id: list = []  # NEXT_ID, registered once per process
+
+
 def next_job_id(queue: Queue) -> str:
     """A readable, unique RQ job id for the next job of ``queue``: ``<queue>-<n>``."""
+    if not _next_id:
+        _next_id.append(queue.connection.register_script(NEXT_ID))
     prefix = re.sub(r"[^A-Za-z0-9_-]", "_", _base_name(queue.name))
-    while True:
-        job_id = f"{prefix}-{queue.connection.incr(_counter_key(queue.name))}"
-        if not queue.connection.exists(Job.key_for(job_id)):
-            return job_id
+    keys, args = [_counter_key(queue.name)], [prefix, Job.key_for("")]
+    job_id = _next_id[0](keys=keys, args=args, client=queue.connection)
+    return job_id.decode() if isinstance(job_id, bytes) else job_id
 
 
 def job_data(job: Job) -> dict[str, str]:

@@ -12,7 +12,7 @@ publishes no events). ``benchmarks/bench_throughput.py`` runs them all at larger
   ``events=False``: the same workers running the notification without events;
 - :func:`measure_rq`: plain RQ (``rq worker``, ``SimpleWorker``, ``rq worker-pool``) on the
   same notification, no events;
-- :func:`measure_batched`: one job delivering K notifications;
+- :func:`measure_batched`: one job delivering K notifications, for several K on the same workers;
 - :func:`measure_enqueue`: enqueueing one by one against ``enqueue_many`` (one pipeline);
 - :func:`measure_kue`: Kue 0.11.6, the original's queue, doing the workbook's job, when
   ``node`` and ``npm`` are there (``benchmarks/kue/``); else :data:`KUE_STORED`;
@@ -41,7 +41,12 @@ from rq import Queue, Worker
 from helpers.core import events
 from helpers.core.listener import Listener
 from helpers.core.workers import start_workers
-from helpers.job_creation import create_push_notifications_jobs, reset_queue
+from helpers.job_creation import (
+    RESULT_TTL,
+    create_push_notifications_jobs,
+    next_job_id,
+    reset_queue,
+)
 from helpers.notifications import SAMPLE_JOBS, send_notification, send_notification_batch
 
 __all__ = [
@@ -177,7 +182,8 @@ def measure_workbook(
 ) -> Run:
     """Task 10's path: ``create_push_notifications_jobs`` on ``workers`` workbook workers.
 
-    ``events=False``: the same workers running the plain notification, no events, no listener.
+    ``events=False``: the same workers running the plain notification, created with the same
+    ids and result TTL: no events, no listener.
     """
     queue = Queue("bench_workbook", connection=connection)
     reset_queue(queue)
@@ -189,7 +195,7 @@ def measure_workbook(
             ended = created.wait(WAIT)
             created.listener.stop()
         else:
-            _enqueue_plain(queue, jobs)
+            _enqueue_plain(queue, jobs, ids=True)
             ended = _wait(lambda: queue.finished_job_registry.count >= jobs)
         if not ended:
             raise TimeoutError(f"the {jobs} jobs did not all end in {WAIT:.0f} s")
@@ -204,9 +210,11 @@ def _quiet(line: str) -> None:
     """A creator's log that prints nothing (the lines would cost as much as the jobs)."""
 
 
-def _enqueue_plain(queue: Queue, jobs: int) -> None:
+def _enqueue_plain(queue: Queue, jobs: int, ids: bool = False) -> None:
+    """``jobs`` plain notifications; ``ids``: with ``create_job``'s ids and result TTL."""
     for phone, message in (d.values() for d in notification_data(jobs)):
-        queue.enqueue(send_notification, phone, message)
+        options = {"job_id": next_job_id(queue), "result_ttl": RESULT_TTL} if ids else {}
+        queue.enqueue(send_notification, phone, message, **options)
 
 
 RQ = [sys.executable, "-m", "rq.cli"]  # ``rq`` from this environment
@@ -279,26 +287,33 @@ def measure_rq(connection: redis.Redis, url: str, jobs: int, kind: str, workers:
     return Run(f"RQ {kind}, {workers} worker(s)", jobs, seconds, commands, redis_ms=busy)
 
 
-def measure_batched(connection: redis.Redis, batch: int, jobs: int, workers: int = 2) -> Run:
-    """``jobs`` jobs of ``batch`` notifications each, with events, on the workbook's workers."""
+def measure_batched(
+    connection: redis.Redis, batches: dict[int, int], workers: int = 2
+) -> dict[int, Run]:
+    """Each ``{batch: jobs}``: jobs of ``batch`` notifications, with events, on the same workers."""
     queue = Queue("bench_batched", connection=connection)
     reset_queue(queue)
-    data = [tuple(d.values()) for d in notification_data(batch)]
     listener = Listener(connection, lambda _: None)
+    runs = {}
     with start_workers(queue.name, workers) as group:
         _wait_for_workers(queue, workers)
-        started = _start_clock(connection)
-        created = [
-            queue.enqueue(send_notification_batch, data, **events.callbacks()) for _ in range(jobs)
-        ]
-        if not listener.watch(created).wait(WAIT):
-            raise TimeoutError("the batched jobs did not all end")
-        _wait(lambda: len(group.lines) >= batch * jobs, 60)  # every line read
-        seconds, commands, busy = _stop_clock(connection, started)
+        for batch, jobs in batches.items():
+            data = [tuple(d.values()) for d in notification_data(batch)]
+            lines = len(group.lines) + batch * jobs
+            started = _start_clock(connection)
+            created = [
+                queue.enqueue(send_notification_batch, data, **events.callbacks())
+                for _ in range(jobs)
+            ]
+            if not listener.watch(created).wait(WAIT):
+                raise TimeoutError("the batched jobs did not all end")
+            _wait(lambda n=lines: len(group.lines) >= n, 60)  # every line read
+            seconds, commands, busy = _stop_clock(connection, started)
+            name = f"batches of {batch}, {workers} worker(s)"
+            runs[batch] = Run(name, jobs, seconds, commands, batch * jobs, busy)
     listener.stop()
     reset_queue(queue)
-    name = f"batches of {batch}, {workers} worker(s)"
-    return Run(name, jobs, seconds, commands, batch * jobs, busy)
+    return runs
 
 
 def measure_enqueue(connection: redis.Redis, jobs: int) -> tuple[Run, Run]:

@@ -63,8 +63,10 @@ def _message(code: int) -> str:
 class _Run:
     """What the check hands the learner's job: its queue, its workers, its gateway."""
 
-    def __init__(self, queue: Queue, group: WorkerGroup, function: str) -> None:
-        self.queue, self.group, self.function = queue, group, function
+    def __init__(
+        self, queue: Queue, group: WorkerGroup, function: str, relay: SlowSeatWrites
+    ) -> None:
+        self.queue, self.group, self.function, self.relay = queue, group, function, relay
         self.connection = queue.connection
 
     def enqueue(self, code: int, notification_id: str, copies: int = 1, **options) -> list[Job]:
@@ -151,6 +153,7 @@ def _overlapped(jobs: list[Job]) -> bool:
 
 def _copies_at_once(run: _Run) -> str | None:
     """Two workers run copies of one notification at the same moment: one SMS."""
+    run.relay.delay = WRITE_DELAY  # from now on, a GET-then-SET leaves its gap open
     for attempt in range(ATTEMPTS):
         code, notification_id = 1004 + attempt, f"n-4{'abc'[attempt]}"
         jobs = run.enqueue(code, notification_id, copies=2)
@@ -180,10 +183,10 @@ def _new_keys(connection: redis.Redis, before: set[bytes]) -> list[bytes]:
 def check_send_once(module: str, r: redis.Redis) -> Verdict:
     """Exercise 11a: ``module.send_once`` sends each notification once, whatever happens.
 
-    Three workers of the check's own run the job on its database, through a relay that
-    holds each write that is not RQ's for a moment: a first run, another notification with
-    the same text, a worker killed just after sending (``Retry(max=1)``: the job runs
-    again), and two copies of one notification on two workers at once. What the learner's
+    Three workers of the check's own run the job on its database, through a relay: a first
+    run, another notification with the same text, a worker killed just after sending
+    (``Retry(max=1)``: the job runs again), and two copies of one notification on two workers
+    at once, while the relay holds each write that is not RQ's for a moment. What the learner's
     job writes there is removed afterwards; workers and relay are stopped.
     """
     loaded, reason = load_module(module)
@@ -196,10 +199,10 @@ def check_send_once(module: str, r: redis.Redis) -> Verdict:
     queue = Queue(CHECK_QUEUE, connection=connection)
     reset_queue(queue)
     connection.delete(SMS_KEY, SLOW_KEY)
-    relay = SlowSeatWrites(connection, WRITE_DELAY, SLOW_WRITES).start()
+    relay = SlowSeatWrites(connection, 0.0, SLOW_WRITES).start()  # slow for the copies only
     group = start_workers(queue.name, 3, url=relay.url)
     try:
-        run = _Run(queue, group, f"{module}.send_once")
+        run = _Run(queue, group, f"{module}.send_once", relay)
         if not wait_until(lambda: Worker.count(queue=queue) >= 3, JOB_TIMEOUT):
             reason = "the check's three workers did not start: " + "; ".join(group.errors[-1:])
         reason = reason or _first_runs(run) or _redelivered(run) or _copies_at_once(run)
