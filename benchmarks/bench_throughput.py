@@ -1,6 +1,6 @@
 """How fast is a queue: jobs per second, end to end, for the workbook's path, plain RQ and Kue.
 
-    .venv/bin/python benchmarks/bench_throughput.py [--jobs 1000] [--rounds 4] [--json]
+    .venv/bin/python benchmarks/bench_throughput.py [--jobs 1000] [--rounds 5] [--json]
         [--no-kue] [--growth [--sizes 1000 10000 100000]]
 
 Every figure is measured on real worker processes and a real Redis (``REDIS_URL`` if set,
@@ -15,6 +15,8 @@ for plain RQ, which publishes none, the last job Redis holds finished):
   add to the per-job time (``event_overhead``) is the median over the rounds of the ratio
   of two runs back to back, with and without events (the machine's noise, 10-20% from one
   run to the next on 2 busy cores, would swamp a ratio of two bests taken minutes apart);
+  ``event_overhead_cpu`` the same for the CPU every process spent per job (creator and
+  listener, workers and their horses, Redis), which the noise moves less;
 - Redis commands per job for each (``INFO commandstats``), Redis's own round trips and
   pipelined commands per second, and the Redis memory a queued job takes;
 - enqueueing one by one against ``enqueue_many`` (one pipeline);
@@ -27,10 +29,11 @@ for plain RQ, which publishes none, the last job Redis holds finished):
   about a quarter of an hour on 2 cores.
 
 ``--json`` prints one JSON object as the last line: ``workbook_jobs_per_s``,
-``no_events_jobs_per_s``, ``event_overhead`` (and ``event_overhead_by_round``),
+``no_events_jobs_per_s``, ``event_overhead``, ``event_overhead_cpu`` (each round's two in
+``event_overhead_by_round``),
 ``rq_worker_jobs_per_s``, ``workbook_vs_rq_worker``, ``batched_notifications_per_s``,
 ``kue_jobs_per_s`` (null without node; ``kue_reason`` says why), ``batched_vs_kue`` and more.
-The default run takes about three minutes on 2 cores.
+The default run takes about three minutes on 2 cores (under five when the machine is busy).
 """
 
 from __future__ import annotations
@@ -82,11 +85,12 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def _paths(connection, url: str, jobs: int, rounds: int) -> tuple[dict, list[float]]:
+def _paths(connection, url: str, jobs: int, rounds: int) -> tuple[dict, list[tuple]]:
     """The workbook's path against plain RQ, the best of ``rounds`` each; and the overheads.
 
     Each round runs the workbook's path and the same workers without events back to back
-    (in turn first): the events' overhead of that round is the ratio of the two times.
+    (in turn first): the events' overheads of that round are the ratios of the two times,
+    wall and CPU.
     """
     from helpers import throughput as t
 
@@ -100,11 +104,13 @@ def _paths(connection, url: str, jobs: int, rounds: int) -> tuple[dict, list[flo
         took = {}
         for name, run in [*pair[:: 1 if round_ % 2 == 0 else -1], ("rq_worker", None)]:
             got = run() if run else t.measure_rq(connection, url, jobs, "Worker")
-            took[name] = got.seconds
-            _say(f"  {got}")
+            took[name] = got
+            cpu = f", {got.cpu_ms_per_job:.1f} ms of CPU per job" if got.cpu_ms else ""
+            _say(f"  {got}{cpu}")
             if name not in best or got.jobs_per_s > best[name].jobs_per_s:
                 best[name] = got
-        overheads.append(took["workbook"] / took["no_events"] - 1)
+        events, plain = took["workbook"], took["no_events"]
+        overheads.append((events.seconds / plain.seconds - 1, events.cpu_ms / plain.cpu_ms - 1))
     for name, kind in (("simple_worker", "SimpleWorker"), ("worker_pool", "worker-pool")):
         best[name] = t.measure_rq(connection, url, jobs, kind)
         _say(f"  {best[name]}")
@@ -169,8 +175,9 @@ def measure(args: argparse.Namespace) -> dict:
         figures.setdefault("redis_ms_per_job", {})[name] = round(run.redis_ms_per_job, 3)
     workbook = paths["workbook"]
     figures["workbook_vs_rq_worker"] = round(workbook.jobs_per_s / paths["rq_worker"].jobs_per_s, 3)
-    figures["event_overhead"] = round(statistics.median(overheads), 3)
-    figures["event_overhead_by_round"] = [round(o, 3) for o in overheads]
+    figures["event_overhead"] = round(statistics.median(wall for wall, _ in overheads), 3)
+    figures["event_overhead_cpu"] = round(statistics.median(cpu for _, cpu in overheads), 3)
+    figures["event_overhead_by_round"] = [[round(w, 3), round(c, 3)] for w, c in overheads]
     _say("Enqueueing:")
     for run in t.measure_enqueue(connection, args.jobs):
         _say(f"  {run}")
@@ -202,7 +209,7 @@ def main(argv: list[str]) -> int:
     """Measure, print the figures, and the JSON object last if asked."""
     parser = argparse.ArgumentParser(prog="bench_throughput.py")
     parser.add_argument("--jobs", type=int, default=1000, help="jobs per run (default 1000)")
-    parser.add_argument("--rounds", type=int, default=4, help="rounds of the main paths")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the main paths")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON last")
     parser.add_argument("--no-kue", action="store_true", help="do not run Kue")
     parser.add_argument("--growth", action="store_true", help="workers 1, 2, 4 and --sizes")
@@ -219,7 +226,8 @@ def main(argv: list[str]) -> int:
             server.stop()
     figures["benchmark_seconds"] = round(time.monotonic() - started, 1)
     _say(f"workbook / plain RQ Worker: {figures['workbook_vs_rq_worker']:.2f}; events add "
-         f"{figures['event_overhead']:.0%} to the per-job time; "
+         f"{figures['event_overhead']:.0%} to the per-job time "
+         f"({figures['event_overhead_cpu']:.0%} to its CPU); "
          f"batched notifications / Kue's jobs: {figures['batched_vs_kue']}; "
          f"{figures['benchmark_seconds']:.0f} s in all")
     if args.json:

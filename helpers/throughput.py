@@ -40,7 +40,8 @@ from rq import Queue, Worker
 
 from helpers.core import events
 from helpers.core.listener import Listener
-from helpers.core.workers import start_workers
+from helpers.core.processes import cpu_seconds
+from helpers.core.workers import WorkerGroup, start_workers
 from helpers.job_creation import (
     RESULT_TTL,
     create_push_notifications_jobs,
@@ -87,6 +88,12 @@ class Run:
     by_command: dict[str, int] = field(default_factory=dict)
     notifications: int = 0
     redis_ms: float = 0.0
+    cpu_ms: float = 0.0  # every process's CPU: creator and listener, workers, horses, Redis
+
+    @property
+    def cpu_ms_per_job(self) -> float:
+        """CPU milliseconds per job, all processes together (0 where not measured)."""
+        return self.cpu_ms / self.jobs
 
     @property
     def redis_ms_per_job(self) -> float:
@@ -154,6 +161,13 @@ def _stop_clock(connection: redis.Redis, started: float) -> tuple[float, dict[st
     return seconds, *commands_served(connection)
 
 
+def _cpu(connection: redis.Redis, group: WorkerGroup) -> float:
+    """CPU seconds so far of this process, the group's workers (and horses), and Redis."""
+    info = connection.info("cpu")
+    workers = sum(cpu_seconds(worker.pid) for worker in group.workers)
+    return time.process_time() + workers + info["used_cpu_sys"] + info["used_cpu_user"]
+
+
 def _wait_for_workers(queue: Queue, count: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while Worker.count(queue=queue) < count:
@@ -189,7 +203,7 @@ def measure_workbook(
     reset_queue(queue)
     with start_workers(queue.name, workers) as group:
         _wait_for_workers(queue, workers)
-        started = _start_clock(connection)
+        started, cpu = _start_clock(connection), _cpu(connection, group)
         if events:
             created = create_push_notifications_jobs(notification_data(jobs), queue, log=_quiet)
             ended = created.wait(WAIT)
@@ -200,10 +214,11 @@ def measure_workbook(
         if not ended:
             raise TimeoutError(f"the {jobs} jobs did not all end in {WAIT:.0f} s")
         seconds, commands, busy = _stop_clock(connection, started)
+        cpu = _cpu(connection, group) - cpu
         _all_alive(group, workers)
     reset_queue(queue)
     name = f"workbook{'' if events else ' workers, no events'}, {workers} worker(s)"
-    return Run(name, jobs, seconds, commands, redis_ms=busy)
+    return Run(name, jobs, seconds, commands, redis_ms=busy, cpu_ms=1000 * cpu)
 
 
 def _quiet(line: str) -> None:

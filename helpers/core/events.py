@@ -2,8 +2,11 @@
 
 The job side records every event in the job's own hash, numbered, and publishes it on one
 Redis channel, :data:`CHANNEL`, in one round trip: a Lua script (:data:`RECORD`) that Redis
-runs whole, so an event is stored if and only if it is published. RQ's success and failure
-callbacks do the same for completed and failed. The creator side's :class:`~helpers.core.
+runs whole, so an event is stored if and only if it is published. RQ's failure callback does
+the same for failed; completed is recorded in RQ's own success transaction when the
+workbook's workers run the job (:class:`EventJob`: no round trip of its own, and it leaves
+Redis with the ``finished`` status), by the success callback on any other worker. Each event
+carries the job's status as Redis held it then. The creator side's :class:`~helpers.core.
 listener.Listener` receives them (see there for how it loses none); :func:`stored` reads
 back what a job recorded.
 """
@@ -35,7 +38,8 @@ SEQ_FIELD, ATTEMPTS_FIELD = "workbook_seq", "workbook_attempts"
 
 # KEYS: the job's hash. ARGV: channel, the event as JSON without seq (and attempt), whether it
 # counts a failed attempt, its progress or "", its error or "". A job already deleted keeps
-# nothing (no stray hash); the event is still published.
+# nothing (no stray hash); the event is still published. The event gets its number (seq) and
+# the job's status (RQ's status names need no JSON escaping).
 RECORD = """
 local stored = redis.call('EXISTS', KEYS[1]) == 1
 local extra = ''
@@ -44,6 +48,8 @@ if stored then
   if ARGV[3] == '1' then
     extra = extra .. ',"attempt":' .. redis.call('HINCRBY', KEYS[1], 'workbook_attempts', 1)
   end
+  local status = redis.call('HGET', KEYS[1], 'status')
+  if status then extra = extra .. ',"status":"' .. status .. '"' end
 end
 local event = string.sub(ARGV[2], 1, -2) .. extra .. '}'
 if stored then
@@ -116,14 +122,19 @@ def stored(job: Job) -> Stored:
 _script: list = []  # RECORD, registered once per process
 
 
+def _arguments(job: Job, kind: str, fields: dict) -> list:
+    """:data:`RECORD`'s ARGV for this event of ``job``."""
+    event = {"job_id": job.id, "kind": kind, "at": time.time(), **fields}
+    counts = kind in (FAILED, FAILED_ATTEMPT)
+    args = [CHANNEL, json.dumps(event), "1" if counts else "0"]
+    return args + [fields.get("progress", ""), fields.get("error", "")]
+
+
 def _record(job: Job, kind: str, **fields: object) -> dict:
     """Store the event in the job's hash and publish it on :data:`CHANNEL`: one round trip."""
     if not _script:
         _script.append(job.connection.register_script(RECORD))
-    event = {"job_id": job.id, "kind": kind, "at": time.time(), **fields}
-    counts = kind in (FAILED, FAILED_ATTEMPT)
-    args = [CHANNEL, json.dumps(event), "1" if counts else "0"]
-    args += [fields.get("progress", ""), fields.get("error", "")]
+    args = _arguments(job, kind, fields)
     return json.loads(_script[0](keys=[job.key], args=args, client=job.connection))
 
 
@@ -143,8 +154,24 @@ def error_message(value: BaseException | None) -> str:
 
 
 def on_success(job: Job, connection: redis.Redis, result: object, *args, **kwargs) -> None:
-    """RQ success callback: the ``completed`` event."""
-    _record(job, COMPLETED)
+    """RQ success callback: the ``completed`` event, unless RQ's success transaction has it."""
+    if not (isinstance(job, EventJob) and job.result_ttl != 0):
+        _record(job, COMPLETED)
+
+
+class EventJob(Job):
+    """The workbook's workers' job class: ``completed`` is recorded in RQ's success transaction.
+
+    RQ runs the success callback before it stores the ``finished`` status; here the event is
+    queued in the same ``MULTI``/``EXEC`` as that status instead (RQ's ``_handle_success``,
+    called for every job whose result is kept), so it leaves Redis with the status, and costs
+    no round trip of its own. A job without the workbook's callbacks records nothing here.
+    """
+
+    def _handle_success(self, result_ttl, pipeline, *args, **kwargs) -> None:
+        super()._handle_success(result_ttl, pipeline, *args, **kwargs)
+        if self.success_callback is on_success:
+            pipeline.eval(RECORD, 1, self.key, *_arguments(self, COMPLETED, {}))
 
 
 def on_failure(job: Job, connection: redis.Redis, exc_type, value, traceback) -> None:

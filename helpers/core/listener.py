@@ -9,8 +9,10 @@ Where it polls, and why: each time it subscribes, it reads the stored logs of th
 still open (an event published while the thread was reconnecting is in the log, not on the
 channel); every :data:`RECONCILE_EVERY` s it reads their statuses (one ``HGET`` each) and
 the logs of those that ended without an event (deleted, stopped, failed before their
-callback ran); and when a job's last event arrived before RQ stored the job's final
-status (RQ runs the callback first), every :data:`AWAIT_POLL` s until the status is there.
+callback ran); and when a job's last event came before RQ stored the job's final status
+(each event carries the status it was recorded with: a failure, or a success on a worker
+other than the workbook's, whose callback RQ runs first), every :data:`AWAIT_POLL` s until
+the status is there.
 
 When Redis goes away, the thread says so in one line (``on_status``), waits for it with
 backoff (:mod:`helpers.core.outage`), then subscribes again and reconciles: what happened
@@ -90,13 +92,12 @@ def _ids(jobs: Iterable[Job | str]) -> list[str]:
 class _Watched:
     """What the listener has delivered for one job."""
 
-    __slots__ = ("awaiting", "delivered", "ended", "read")
+    __slots__ = ("delivered", "ended", "read")
 
     def __init__(self) -> None:
         self.delivered = 0
         self.ended = False
         self.read = False  # its stored log was read once since it was watched
-        self.awaiting = False  # a last event arrived before RQ stored the job's final status
 
 
 class Listener:
@@ -124,6 +125,8 @@ class Listener:
         )
         self.handler = handler
         self._jobs: dict[str, _Watched] = {}
+        self._open: set[str] = set()  # the jobs not ended yet (a set: the loop asks each turn)
+        self._awaiting: set[str] = set()  # a last event came before RQ stored the final status
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -143,7 +146,9 @@ class Listener:
             )
         with self._lock:
             for job_id in _ids(jobs):
-                self._jobs.setdefault(job_id, _Watched())
+                if job_id not in self._jobs:
+                    self._jobs[job_id] = _Watched()
+                    self._open.add(job_id)
             if self._thread is None and not self._all_ended():
                 self._thread = threading.Thread(target=self._run, daemon=True, name="job-events")
                 lifecycle.started("event listener", self)
@@ -174,9 +179,9 @@ class Listener:
     def forget(self, jobs: Iterable[Job | str] | None = None) -> None:
         """Stop following ``jobs`` (default: all) without delivering anything more of them."""
         with self._lock:
-            for job_id in self._jobs if jobs is None else _ids(jobs):
+            for job_id in list(self._jobs) if jobs is None else _ids(jobs):
                 if job_id in self._jobs:
-                    self._jobs[job_id].ended = True
+                    self._end(job_id)
 
     def stop(self) -> bool:
         """Stop the thread now; return True if it was still waiting for a job to end.
@@ -195,7 +200,7 @@ class Listener:
 
     def __repr__(self) -> str:
         with self._lock:
-            open_jobs = sum(not w.ended for w in self._jobs.values())
+            open_jobs = len(self._open)
         state = "stopped" if self._stop.is_set() else "running" if self.running else "idle"
         return f"<Listener {len(self._jobs)} job(s), {open_jobs} open, {state}>"
 
@@ -216,7 +221,20 @@ class Listener:
                 lifecycle.finished(self)
 
     def _all_ended(self) -> bool:
-        return all(w.ended for w in self._jobs.values())
+        return not self._open
+
+    def _end(self, job_id: str) -> None:
+        """Mark the job ended (under the lock): nothing more of it is delivered."""
+        self._jobs[job_id].ended = True
+        self._open.discard(job_id)
+        self._awaiting.discard(job_id)
+
+    def _set_awaiting(self, job_id: str, awaiting: bool) -> None:
+        with self._lock:
+            if awaiting and not self._jobs[job_id].ended:
+                self._awaiting.add(job_id)
+            else:
+                self._awaiting.discard(job_id)
 
     def _follow(self) -> None:
         """Subscribe, then deliver and reconcile until every watched job has ended."""
@@ -251,7 +269,7 @@ class Listener:
             with self._lock:
                 if self._all_ended():
                     return
-                awaiting = [job_id for job_id, w in self._jobs.items() if w.awaiting]
+                awaiting = list(self._awaiting)
             if awaiting and now >= self._next_await:
                 self._reconcile(awaiting)
                 self._next_await = now + AWAIT_POLL
@@ -294,8 +312,10 @@ class Listener:
             self._reconcile([event["job_id"]])
         elif event["kind"] not in TERMINAL:
             self._deliver(watched, event, live=True)
-        elif not watched.awaiting:  # a last event: delivered once RQ has stored the final status
-            watched.awaiting = True
+        elif event.get("status") in FINAL_STATUSES:  # recorded with RQ's final status
+            self._deliver(watched, event, live=True)
+        elif event["job_id"] not in self._awaiting:  # a last event: delivered once RQ has
+            self._set_awaiting(event["job_id"], True)  # stored the job's final status
             now = time.monotonic()
             if self._next_await < now:  # no read due: the first one in AWAIT_POLL s
                 self._next_await = now + AWAIT_POLL
@@ -321,7 +341,7 @@ class Listener:
         finally:
             if job_event.ended:
                 with self._lock:
-                    watched.ended = True
+                    self._end(job_event.job_id)
 
     def _reconcile(self, job_ids: list[str]) -> None:
         """Deliver what each job's stored log and status hold beyond what was delivered.
@@ -345,10 +365,11 @@ class Listener:
             self._reconcile_one(watched, job_id, _text(status), read_stored(values))
 
     def _reconcile_one(self, watched: _Watched, job_id: str, status: str, log: Stored) -> None:
-        watched.awaiting, watched.read = False, True
+        self._set_awaiting(job_id, False)
+        watched.read = True
         for event in log.events[watched.delivered :]:
             if event["kind"] in TERMINAL and status not in FINAL_STATUSES:
-                watched.awaiting = True  # RQ stores the status just after the callback
+                self._set_awaiting(job_id, True)  # RQ stores the status just after the callback
                 return
             self._deliver(watched, event, live=False)
             if watched.ended:

@@ -42,6 +42,12 @@ def start_time(pid: int) -> int | None:
     return int(fields[19]) if fields else None
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds ``pid`` and its reaped children used so far (0.0 where ``/proc`` is missing)."""
+    fields = _stat_fields(pid)  # utime, stime, cutime, cstime: fields 14-17, in clock ticks
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
 @dataclass(frozen=True)
 class ProcessRecord:
     """A process as it was when recorded: its pid and its start time."""

@@ -33,7 +33,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import BusyLoadingError
 from redis.retry import Retry
 
-from helpers.core import events  # noqa: F401 - loaded once here, not in every work horse
+from helpers.core import events  # loaded once here, not in every work horse
 from helpers.core.outage import MAX_RETRY, OUTAGE_LIMIT, REDIS_DOWN, RedisWatch
 from helpers.core.processes import pid_alive
 from helpers.core.recovery import recover_jobs, recover_lost_ends, requeue_stranded
@@ -264,7 +264,9 @@ def run_worker(argv: list[str]) -> int:
     while not stopping.is_set():
         outages, worker = watch.outages, None
         try:
-            worker = worker_class()(queues, connection=connection, name=name)  # asks Redis too
+            worker = worker_class()(  # asks Redis too
+                queues, connection=connection, name=name, job_class=events.EventJob
+            )
             current[0] = worker
             worker.max_connection_wait_time = MAX_RETRY  # RQ's idle reconnect, soon after
             if stopping.is_set():
