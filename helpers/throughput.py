@@ -279,6 +279,18 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
+def _stop_pool(process: subprocess.Popen, queue: Queue) -> None:
+    """``rq worker-pool``: stop it warm, and end it once its workers have left Redis.
+
+    The pool passes the stop on to its workers, then sleeps up to a second before it sees them
+    gone; it keeps nothing in Redis, so it is ended as soon as they are.
+    """
+    process.send_signal(signal.SIGTERM)
+    if _wait(lambda: process.poll() is not None or Worker.count(queue=queue) == 0, 10):
+        process.kill()
+    _stop([process])
+
+
 def measure_rq(connection: redis.Redis, url: str, jobs: int, kind: str, workers: int = 2) -> Run:
     """Plain RQ (``kind`` from :data:`RQ_CLASSES`) running the notification, without events."""
     queue = Queue(f"bench_rq_{kind.replace('-', '_')}", connection=connection)
@@ -297,7 +309,7 @@ def measure_rq(connection: redis.Redis, url: str, jobs: int, kind: str, workers:
             raise TimeoutError(f"plain RQ ({kind}) did not run the {jobs} jobs in {WAIT:.0f} s")
         seconds, commands, busy = _stop_clock(connection, started)
     finally:
-        _stop(processes)
+        _stop_pool(processes[0], queue) if kind == "worker-pool" else _stop(processes)
     reset_queue(queue)
     return Run(f"RQ {kind}, {workers} worker(s)", jobs, seconds, commands, redis_ms=busy)
 

@@ -37,6 +37,7 @@ from helpers.core import events  # loaded once here, not in every work horse
 from helpers.core.outage import MAX_RETRY, OUTAGE_LIMIT, REDIS_DOWN, RedisWatch
 from helpers.core.processes import pid_alive
 from helpers.core.recovery import recover_jobs, recover_lost_ends, requeue_stranded
+from helpers.core.waiting import wait_until
 
 PARENT_POLL = 0.5
 GRACE = 10.0
@@ -76,6 +77,11 @@ class StopNoted:
         self.stop_asked = True
         super().request_stop(signum, frame)
 
+    def stop_before_loop(self) -> None:
+        """A stop asked while RQ starts (its signal handlers not yet in place)."""
+        self.stop_asked = True
+        self._stop_requested = True  # RQ's own flag: its loop ends before it dequeues a job
+
 
 class RedisErrorsUnlogged:
     """Mixin for a worker: a job cut off by Redis going away is not logged with its traceback.
@@ -89,14 +95,35 @@ class RedisErrorsUnlogged:
             super().handle_exception(job, *exc_info)
 
 
+class QuickUnsubscribe:
+    """Mixin for a worker: its teardown does not wait a second for RQ's pubsub thread.
+
+    RQ unsubscribes, then stops the thread (redis-py's ``PubSubWorkerThread``) and joins it
+    for at most 1 s. A thread that read the reply to ``UNSUBSCRIBE`` before it was told to
+    stop sleeps again (up to RQ's 60 s), and one told to stop before it began running starts
+    anyway: either way RQ's join gives up after a second, seen on most stops of 2 or more
+    workers. Here the thread is told to stop once it runs, before the reply can wake it.
+    """
+
+    def unsubscribe(self) -> None:
+        thread = self.pubsub_thread
+        if thread is not None:
+            running = getattr(thread, "_running", None)  # set by the thread as it begins
+            if running is not None:
+                wait_until(lambda: running.is_set() or not thread.is_alive(), 1.0, every=0.002)
+            thread.stop()
+        super().unsubscribe()
+
+
 def worker_class() -> type:
     """The worker class this platform runs: a fork worker whose horse dies with it."""
     from rq import SpawnWorker, Worker
 
     if sys.platform == "darwin":
-        return type("NotingSpawnWorker", (StopNoted, RedisErrorsUnlogged, SpawnWorker), {})
+        mixins = (StopNoted, RedisErrorsUnlogged, QuickUnsubscribe)
+        return type("NotingSpawnWorker", (*mixins, SpawnWorker), {})
 
-    class HorseDiesWithWorker(StopNoted, RedisErrorsUnlogged, Worker):
+    class HorseDiesWithWorker(StopNoted, RedisErrorsUnlogged, QuickUnsubscribe, Worker):
         """A fork worker whose horse is killed when the worker is (no orphaned job runs on)."""
 
         def fork_work_horse(self, job, queue) -> None:
@@ -169,10 +196,17 @@ def _reap_horse(worker) -> None:
             worker.wait_for_horse()
 
 
-def _on_signals(stopping: threading.Event) -> None:
-    """Between two runs of RQ's loop, SIGTERM and SIGINT only set ``stopping``."""
+def _on_signals(stopping: threading.Event, current: list) -> None:
+    """Until RQ's loop installs its own, SIGTERM and SIGINT set ``stopping`` (and tell the RQ
+    worker being started, ``current[0]``, to stop before its first dequeue)."""
+
+    def noted(*_) -> None:
+        stopping.set()
+        if current[0] is not None:
+            current[0].stop_before_loop()
+
     for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: stopping.set())
+        signal.signal(number, noted)
 
 
 def _give_up(connection: redis.Redis, worker) -> None:
@@ -260,7 +294,7 @@ def run_worker(argv: list[str]) -> int:
         threading.Thread(target=_watch_parent, args=(args.parent,), daemon=True).start()
     name = args.name or f"workbook-{os.getpid()}"
     queues = [Queue(q, connection=connection) for q in args.queues]
-    _on_signals(stopping)  # a stop asked before RQ's loop runs is noted, not fatal
+    _on_signals(stopping, current)  # a stop asked before RQ's loop runs is noted, not fatal
     while not stopping.is_set():
         outages, worker = watch.outages, None
         try:
@@ -277,7 +311,7 @@ def run_worker(argv: list[str]) -> int:
         finally:
             if worker is not None:
                 _reap_horse(worker)
-            _on_signals(stopping)
+            _on_signals(stopping, current)
         if watch.gave_up:
             return _gone()
         if worker is not None and worker.stop_asked:
