@@ -435,12 +435,20 @@ class NotebookPage:
         return state
 
     def shut_down_kernel(self, timeout: float = 30) -> None:
-        """Kernel → Shut Down Kernel; wait until the server runs no kernel for this notebook."""
+        """Kernel → Shut Down Kernel (accepting its dialog if one asks); wait until the server
+        runs no kernel for this notebook."""
         self.menu("Kernel", "kernelmenu:shutdown")
         dialog = self.page.locator(".jp-Dialog .jp-mod-accept")
-        with contextlib.suppress(Exception):
-            dialog.click(timeout=2000)
-        wait_until(lambda: not self.lab.kernels(), timeout, "the kernel to shut down")
+
+        def gone() -> bool:
+            if not self.lab.kernels():
+                return True
+            if dialog.count():
+                with contextlib.suppress(Exception):
+                    dialog.first.click(timeout=1000)
+            return False
+
+        wait_until(gone, timeout, "the kernel to shut down", step=0.1)
 
     def close(self) -> None:
         """Close the page without saving (the notebook file stays as committed)."""
