@@ -96,15 +96,16 @@ def _paths(connection, url: str, jobs: int, rounds: int) -> tuple[dict, list[tup
 
     best: dict = {}
     overheads = []
+    measures = {
+        "workbook": lambda: t.measure_workbook(connection, jobs),
+        "no_events": lambda: t.measure_workbook(connection, jobs, events=False),
+        "rq_worker": lambda: t.measure_rq(connection, url, jobs, "Worker"),
+    }
     for round_ in range(rounds):
-        pair = [
-            ("workbook", lambda: t.measure_workbook(connection, jobs)),
-            ("no_events", lambda: t.measure_workbook(connection, jobs, events=False)),
-        ]
+        pair = ["workbook", "no_events"] if round_ % 2 == 0 else ["no_events", "workbook"]
         took = {}
-        for name, run in [*pair[:: 1 if round_ % 2 == 0 else -1], ("rq_worker", None)]:
-            got = run() if run else t.measure_rq(connection, url, jobs, "Worker")
-            took[name] = got
+        for name in [*pair, "rq_worker"]:
+            got = took[name] = measures[name]()
             cpu = f", {got.cpu_ms_per_job:.1f} ms of CPU per job" if got.cpu_ms else ""
             _say(f"  {got}{cpu}")
             if name not in best or got.jobs_per_s > best[name].jobs_per_s:

@@ -80,16 +80,13 @@ while true do
   if redis.call('EXISTS', ARGV[2] .. job_id) == 0 then return job_id end
 end
 """
-_next_id: list = []  # NEXT_ID, registered once per process
 
 
 def next_job_id(queue: Queue) -> str:
     """A readable, unique RQ job id for the next job of ``queue``: ``<queue>-<n>``."""
-    if not _next_id:
-        _next_id.append(queue.connection.register_script(NEXT_ID))
     prefix = re.sub(r"[^A-Za-z0-9_-]", "_", _base_name(queue.name))
     keys, args = [_counter_key(queue.name)], [prefix, Job.key_for("")]
-    job_id = _next_id[0](keys=keys, args=args, client=queue.connection)
+    job_id = queue.connection.register_script(NEXT_ID)(keys=keys, args=args)
     return job_id.decode() if isinstance(job_id, bytes) else job_id
 
 

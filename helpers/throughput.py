@@ -286,9 +286,11 @@ def _stop_pool(process: subprocess.Popen, queue: Queue) -> None:
     gone; it keeps nothing in Redis, so it is ended as soon as they are.
     """
     process.send_signal(signal.SIGTERM)
-    if _wait(lambda: process.poll() is not None or Worker.count(queue=queue) == 0, 10):
-        process.kill()
-    _stop([process])
+    if not _wait(lambda: process.poll() is not None or Worker.count(queue=queue) == 0, 10):
+        _stop([process])  # its workers did not leave: the usual wait, then kill
+        return
+    process.kill()
+    process.wait()
 
 
 def measure_rq(connection: redis.Redis, url: str, jobs: int, kind: str, workers: int = 2) -> Run:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import pytest
 
 from helpers.core import events
 from helpers.core.listener import Listener, listen
+from helpers.core.server import url_of
 from helpers.core.workers import start_workers
 from helpers.job_creation import create_job
 from helpers.notifications import SAMPLE_JOBS
@@ -107,6 +110,20 @@ def test_stored_events_match_what_was_published(raw, queue):
     assert [e["kind"] for e in stored.events] == ["progress", "progress", "completed"]
     assert [e["seq"] for e in stored.events] == [1, 2, 3]
     assert stored.progress == 50 and stored.error is None and stored.attempts == 0
+
+
+def test_completed_is_recorded_once_by_the_workbooks_worker_and_by_a_plain_rq_worker(raw, queue):
+    """The workbook's worker records it in RQ's success transaction, any other by callback."""
+    ours = create_job(queue, OK)
+    run_burst(queue)
+    theirs = create_job(queue, OK)
+    plain = [sys.executable, "-m", "rq.cli", "worker", "--burst", "-u", url_of(raw), queue.name]
+    assert subprocess.run(plain, capture_output=True, timeout=60).returncode == 0
+    for job, status_then in ((ours, "finished"), (theirs, "started")):
+        assert job.get_status() == "finished"
+        log = events.stored(job).events
+        assert [e["kind"] for e in log] == ["progress", "progress", "completed"]
+        assert log[-1]["status"] == status_then  # RQ runs the callback before it stores it
 
 
 def test_when_the_last_event_arrives_redis_already_holds_the_final_status(raw, queue):

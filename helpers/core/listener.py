@@ -92,11 +92,10 @@ def _ids(jobs: Iterable[Job | str]) -> list[str]:
 class _Watched:
     """What the listener has delivered for one job."""
 
-    __slots__ = ("delivered", "ended", "read")
+    __slots__ = ("delivered", "read")
 
     def __init__(self) -> None:
         self.delivered = 0
-        self.ended = False
         self.read = False  # its stored log was read once since it was watched
 
 
@@ -125,7 +124,7 @@ class Listener:
         )
         self.handler = handler
         self._jobs: dict[str, _Watched] = {}
-        self._open: set[str] = set()  # the jobs not ended yet (a set: the loop asks each turn)
+        self._open: set[str] = set()  # the jobs not ended yet: nothing more of the others
         self._awaiting: set[str] = set()  # a last event came before RQ stored the final status
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -169,7 +168,7 @@ class Listener:
     def ended(self, job_id: str) -> bool:
         """True once the job's last event (completed, failed or removed) was delivered."""
         with self._lock:
-            return job_id in self._jobs and self._jobs[job_id].ended
+            return job_id in self._jobs and job_id not in self._open
 
     def wait(self, timeout: float | None = 60) -> bool:
         """Block until every watched job has ended and its events were delivered."""
@@ -225,13 +224,12 @@ class Listener:
 
     def _end(self, job_id: str) -> None:
         """Mark the job ended (under the lock): nothing more of it is delivered."""
-        self._jobs[job_id].ended = True
         self._open.discard(job_id)
         self._awaiting.discard(job_id)
 
     def _set_awaiting(self, job_id: str, awaiting: bool) -> None:
         with self._lock:
-            if awaiting and not self._jobs[job_id].ended:
+            if awaiting and job_id in self._open:
                 self._awaiting.add(job_id)
             else:
                 self._awaiting.discard(job_id)
@@ -299,14 +297,15 @@ class Listener:
             return [
                 job_id
                 for job_id, w in self._jobs.items()
-                if not w.ended and (read is None or w.read == read)
+                if job_id in self._open and (read is None or w.read == read)
             ]
 
     def _on_message(self, data: bytes | str) -> None:
         event = json.loads(data)
         with self._lock:
             watched = self._jobs.get(event["job_id"])
-        if watched is None or watched.ended or event["seq"] <= watched.delivered:
+            ended = event["job_id"] not in self._open
+        if watched is None or ended or event["seq"] <= watched.delivered:
             return
         if event["seq"] != watched.delivered + 1:  # some went by unseen: go by what Redis stored
             self._reconcile([event["job_id"]])
@@ -356,8 +355,8 @@ class Listener:
             replies = pipe.execute()
         for job_id, (status, *values) in zip(job_ids, replies, strict=True):
             with self._lock:
-                watched = self._jobs[job_id]
-            if watched.ended:
+                watched, ended = self._jobs[job_id], job_id not in self._open
+            if ended:
                 continue
             if status is None:  # no hash: the job was deleted
                 self._deliver(watched, {"job_id": job_id, "kind": REMOVED}, False)
@@ -372,7 +371,7 @@ class Listener:
                 self._set_awaiting(job_id, True)  # RQ stores the status just after the callback
                 return
             self._deliver(watched, event, live=False)
-            if watched.ended:
+            if job_id not in self._open:
                 return
         if status == JobStatus.FINISHED:
             self._deliver(watched, {"job_id": job_id, "kind": COMPLETED}, False)
